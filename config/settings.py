@@ -1,0 +1,51 @@
+"""All configuration in one place: `WKP_*` environment variables (or a `.env` file).
+
+| variable | meaning | default |
+|---|---|---|
+| WKP_HOME | folder for local state (databases, Temporal's file) | .wkp |
+| WKP_THRESHOLDS | JSON object year -> € threshold for years published after RULES.md's table | {} |
+| WKP_EXTRA_HOLIDAYS | JSON list of Royal-decree days (Atw 3.3) | ["2022-05-27"] |
+| WKP_MORTALITY_TABLE | path of the provider's official mortality table (JSON) | the illustrative one |
+| WKP_DISCOUNT_RATES | path of the official yearly discount rates (JSON) | the illustrative ones |
+"""
+
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.dates import LegalDate
+from models.money import Money
+from rules.basis import ActuarialBasis, load_basis
+from rules.calendar import LegalCalendar
+from rules.thresholds import ThresholdTable
+
+# 27 May 2022 was made equal to a generally recognised holiday by Royal decree (Atw 3.3).
+KNOWN_DECREE_DAYS = [date(2022, 5, 27)]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WKP_", env_file=".env", extra="ignore")
+
+    home: Path = Path(".wkp")
+    thresholds: dict[int, Money] = Field(default_factory=dict)
+    extra_holidays: list[LegalDate] = Field(default_factory=lambda: list(KNOWN_DECREE_DAYS))
+    mortality_table: Path | None = None
+    discount_rates: Path | None = None
+
+    def threshold_table(self, extra: dict[int, Decimal] | None = None) -> ThresholdTable:
+        return ThresholdTable({**self.thresholds, **(extra or {})})
+
+    def legal_calendar(self) -> LegalCalendar:
+        return LegalCalendar(self.extra_holidays)
+
+    def actuarial_basis(self) -> ActuarialBasis:
+        return load_basis(self.mortality_table, self.discount_rates)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
