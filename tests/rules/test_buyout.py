@@ -85,7 +85,7 @@ def test_at_the_pension_date_consent_or_absent_objection(end, answer):
     decision = buyout_decision(case, date(2027, 1, 1), [])
     assert decision.allowed and decision.route is BuyoutRoute.PENSION_DATE and decision.article == "66.1"
     assert decision.answer_needed is answer
-    assert not buyout_decision(case, date(2026, 12, 31), []).allowed or end < date(2017, 1, 1)
+    assert not buyout_decision(case, date(2026, 12, 31), []).allowed
 
 
 def test_options_and_earliest_date_per_regime():
