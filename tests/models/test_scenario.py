@@ -49,9 +49,10 @@ def test_a_good_scenario_parses():
     assert scenario.providers["PF-B"].down[0].end.isoformat() == "2023-03-20"
 
 
-@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)
-def test_the_shared_examples_are_valid(path):
-    assert load_scenario(path).name == path.stem
+@pytest.mark.skipif(not EXAMPLE_FILES, reason="shared/scenarios/examples is not beside the repository")
+def test_the_shared_examples_are_valid():
+    for path in EXAMPLE_FILES:
+        assert load_scenario(path).name == path.stem
 
 
 def test_every_field_problem_is_listed_at_once():
