@@ -3,6 +3,8 @@
 | variable | meaning | default |
 |---|---|---|
 | WKP_HOME | folder for local state (databases, Temporal's file) | .wkp |
+| WKP_DATABASE_URL | the administration: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB | sqlite:///WKP_HOME/administration.db |
+| WKP_BSN_KEY | 32-byte key (base64) protecting BSNs at rest | a key file WKP_HOME/bsn.key, made once |
 | WKP_THRESHOLDS | JSON object year -> € threshold for years published after RULES.md's table | {} |
 | WKP_EXTRA_HOLIDAYS | JSON list of Royal-decree days (Atw 3.3) | ["2022-05-27"] |
 | WKP_MORTALITY_TABLE | path of the provider's official mortality table (JSON) | the illustrative one |
@@ -22,6 +24,7 @@ from models.money import Money
 from rules.basis import ActuarialBasis, load_basis
 from rules.calendar import LegalCalendar
 from rules.thresholds import ThresholdTable
+from store.bsn_protection import load_or_create_key
 
 # 27 May 2022 was made equal to a generally recognised holiday by Royal decree (Atw 3.3).
 KNOWN_DECREE_DAYS = [date(2022, 5, 27)]
@@ -31,10 +34,18 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WKP_", env_file=".env", extra="ignore")
 
     home: Path = Path(".wkp")
+    database_url: str | None = None
+    bsn_key: str | None = Field(default=None, repr=False)
     thresholds: dict[int, Money] = Field(default_factory=dict)
     extra_holidays: list[LegalDate] = Field(default_factory=lambda: list(KNOWN_DECREE_DAYS))
     mortality_table: Path | None = None
     discount_rates: Path | None = None
+
+    def administration_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'administration.db'}"
+
+    def bsn_key_bytes(self) -> bytes:
+        return load_or_create_key(self.bsn_key, self.home / "bsn.key")
 
     def threshold_table(self, extra: dict[int, Decimal] | None = None) -> ThresholdTable:
         return ThresholdTable({**self.thresholds, **(extra or {})})

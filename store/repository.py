@@ -1,0 +1,282 @@
+"""The administration as the activities use it: one async method per business operation.
+
+Every booking carries an idempotency key and is written with INSERT ... ON CONFLICT DO NOTHING,
+so a retried or concurrent call returns the first booking and never makes a second row. A key
+that comes back with different content is a bug upstream and is refused loudly.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from letters.render import render_letter
+from models.case import PensionCase
+from models.ledger import (
+    LETTER_ARTICLE,
+    ApplyIncoming,
+    AuditStep,
+    BookedPayment,
+    BookedReceipt,
+    CaseProjection,
+    LetterRequest,
+    PaymentBooking,
+    ProviderRecord,
+    QueuedLetter,
+    ReceiptBooking,
+)
+from store.bsn_protection import BsnProtector
+from store.schema import (
+    AuditEntry,
+    Entitlement,
+    FundingRatio,
+    Letter,
+    Participant,
+    Payment,
+    Provider,
+    Receipt,
+    TransferCase,
+)
+
+
+class IdempotencyConflict(RuntimeError):
+    """The same idempotency key was used for a different booking."""
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Administration:
+    def __init__(self, engine: AsyncEngine, protector: BsnProtector) -> None:
+        self.engine = engine
+        self.protector = protector
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    def _insert(self, table):
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        return dialect.insert(table)
+
+    async def _insert_once(self, session: AsyncSession, table, key: str, values: dict[str, Any]) -> tuple[Any, bool]:
+        """Insert unless the key exists; return the row and whether this call created it."""
+        statement = (
+            self._insert(table)
+            .values(idempotency_key=key, **values)
+            .on_conflict_do_nothing(index_elements=["idempotency_key"])
+            .returning(table.id)
+        )
+        created = (await session.execute(statement)).scalar_one_or_none() is not None
+        row = (await session.execute(select(table).where(table.idempotency_key == key))).scalar_one()
+        return row, created
+
+    # -- participants and cases ------------------------------------------------------------
+
+    async def participant_id(self, session: AsyncSession, bsn: str, birth_date: date) -> int:
+        lookup = self.protector.lookup(bsn)
+        statement = (
+            self._insert(Participant.__table__)
+            .values(bsn_lookup=lookup, bsn_cipher=self.protector.encrypt(bsn), birth_date=birth_date)
+            .on_conflict_do_nothing(index_elements=["bsn_lookup"])
+        )
+        await session.execute(statement)
+        return (await session.execute(select(Participant.id).where(Participant.bsn_lookup == lookup))).scalar_one()
+
+    async def load_case(self, case_id: str) -> PensionCase:
+        async with self.transaction() as session:
+            found = (
+                await session.execute(
+                    select(Entitlement, Participant)
+                    .join(Participant, Participant.id == Entitlement.participant_id)
+                    .where(Entitlement.case_id == case_id)
+                )
+            ).one_or_none()
+        if found is None:
+            raise NotFound(f"case_id: no case {case_id!r} in the administration")
+        entitlement, participant = found
+        return PensionCase(
+            case_id=entitlement.case_id,
+            bsn=self.protector.decrypt(participant.bsn_cipher),
+            birth_date=participant.birth_date,
+            participation_end=entitlement.participation_end,
+            pension_date=entitlement.pension_date,
+            old_age_pension=entitlement.old_age_pension,
+            net_pension=entitlement.net_pension,
+            emigrated_eu_notified=entitlement.emigrated_eu_notified,
+            consent_to_buyout=entitlement.consent_to_buyout,
+            death_date=entitlement.death_date,
+        )
+
+    async def case_ids_for_bsn(self, bsn: str) -> list[str]:
+        async with self.transaction() as session:
+            rows = await session.execute(
+                select(Entitlement.case_id)
+                .join(Participant, Participant.id == Entitlement.participant_id)
+                .where(Participant.bsn_lookup == self.protector.lookup(bsn))
+                .order_by(Entitlement.case_id)
+            )
+            return list(rows.scalars())
+
+    async def save_case_projection(self, projection: CaseProjection) -> None:
+        values = projection.model_dump()
+        statement = self._insert(TransferCase.__table__).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["case_id"], set_={k: v for k, v in values.items() if k != "case_id"}
+        )
+        async with self.transaction() as session:
+            await session.execute(statement)
+
+    async def case_projection(self, case_id: str) -> CaseProjection | None:
+        async with self.transaction() as session:
+            row = await session.get(TransferCase, case_id)
+            return None if row is None else CaseProjection.model_validate(row, from_attributes=True)
+
+    # -- providers and funding ratios ------------------------------------------------------
+
+    async def upsert_provider(self, provider: ProviderRecord) -> None:
+        values = provider.model_dump()
+        statement = self._insert(Provider.__table__).values(**values)
+        statement = statement.on_conflict_do_update(index_elements=["id"], set_={"kind": provider.kind, "bank_account": provider.bank_account})
+        async with self.transaction() as session:
+            await session.execute(statement)
+
+    async def provider(self, provider_id: str) -> ProviderRecord:
+        async with self.transaction() as session:
+            row = await session.get(Provider, provider_id)
+        if row is None:
+            raise NotFound(f"provider: unknown provider {provider_id!r}")
+        return ProviderRecord.model_validate(row, from_attributes=True)
+
+    async def set_funding_ratio(self, provider_id: str, month: str, ratio: Decimal) -> None:
+        statement = self._insert(FundingRatio.__table__).values(provider_id=provider_id, month=month, ratio=ratio)
+        statement = statement.on_conflict_do_update(index_elements=["provider_id", "month"], set_={"ratio": ratio})
+        async with self.transaction() as session:
+            await session.execute(statement)
+
+    async def funding_ratio(self, provider_id: str, month: str) -> Decimal | None:
+        """The month-end policy funding ratio of a fund (PW 72), or None when none is recorded."""
+        async with self.transaction() as session:
+            row = await session.get(FundingRatio, (provider_id, month))
+            return None if row is None else row.ratio
+
+    # -- money -----------------------------------------------------------------------------
+
+    async def book_payment(self, booking: PaymentBooking) -> BookedPayment:
+        values = booking.model_dump(exclude={"idempotency_key"})
+        async with self.transaction() as session:
+            row, created = await self._insert_once(session, Payment, booking.idempotency_key, values)
+        stored = PaymentBooking(
+            idempotency_key=row.idempotency_key,
+            case_id=row.case_id,
+            kind=row.kind,
+            counterparty=row.counterparty,
+            amount=row.amount,
+            transfer_date=row.transfer_date,
+        )
+        if stored != booking:
+            raise IdempotencyConflict(
+                f"idempotency_key: {booking.idempotency_key!r} was booked before for another payment"
+            )
+        return BookedPayment(id=row.id, created=created, **stored.model_dump())
+
+    async def payments_for_case(self, case_id: str) -> list[BookedPayment]:
+        async with self.transaction() as session:
+            rows = (await session.execute(select(Payment).where(Payment.case_id == case_id).order_by(Payment.id))).scalars()
+            return [
+                BookedPayment(
+                    id=row.id, created=False, idempotency_key=row.idempotency_key, case_id=row.case_id, kind=row.kind,
+                    counterparty=row.counterparty, amount=row.amount, transfer_date=row.transfer_date,
+                )
+                for row in rows
+            ]
+
+    async def book_receipt(self, booking: ReceiptBooking) -> BookedReceipt:
+        async with self.transaction() as session:
+            participant = await self.participant_id(session, booking.bsn, booking.birth_date)
+            values = {
+                "transfer_id": booking.transfer_id,
+                "from_provider": booking.from_provider,
+                "participant_id": participant,
+                "amount": booking.amount,
+                "received": booking.received,
+            }
+            row, created = await self._insert_once(session, Receipt, booking.idempotency_key, values)
+        if any(getattr(row, field) != value for field, value in values.items()):
+            raise IdempotencyConflict(f"idempotency_key: {booking.idempotency_key!r} was booked before for another receipt")
+        return self._receipt(row, created)
+
+    async def apply_incoming(self, request: ApplyIncoming) -> BookedReceipt:
+        """Record the pension rights a receipt bought (Besluit 17e.5). One conditional UPDATE, so
+        two concurrent applications cannot both win; a repeat of the same one is returned as is."""
+        async with self.transaction() as session:
+            result = await session.execute(
+                update(Receipt)
+                .where(Receipt.idempotency_key == request.idempotency_key, Receipt.applied_on.is_(None))
+                .values(applied_on=request.applied_on, rights_annual_pension=request.rights_annual_pension)
+            )
+            row = (await session.execute(select(Receipt).where(Receipt.idempotency_key == request.idempotency_key))).scalar_one_or_none()
+        if row is None:
+            raise NotFound(f"idempotency_key: no receipt {request.idempotency_key!r} to apply")
+        if (row.applied_on, row.rights_annual_pension) != (request.applied_on, request.rights_annual_pension):
+            raise IdempotencyConflict(f"receipt {request.idempotency_key!r} was applied before, on {row.applied_on}")
+        return self._receipt(row, created=result.rowcount == 1)
+
+    @staticmethod
+    def _receipt(row: Receipt, created: bool) -> BookedReceipt:
+        return BookedReceipt(
+            id=row.id, idempotency_key=row.idempotency_key, transfer_id=row.transfer_id, from_provider=row.from_provider,
+            amount=row.amount, received=row.received, applied_on=row.applied_on,
+            rights_annual_pension=row.rights_annual_pension, created=created,
+        )
+
+    # -- letters and the audit log ---------------------------------------------------------
+
+    async def queue_letter(self, request: LetterRequest) -> QueuedLetter:
+        body = render_letter(request.kind, request.context)
+        values = {
+            "subject_id": request.subject_id,
+            "kind": request.kind.value,
+            "article": LETTER_ARTICLE[request.kind],
+            "due": request.due,
+            "body": body,
+        }
+        async with self.transaction() as session:
+            row, created = await self._insert_once(session, Letter, request.idempotency_key, values)
+        return QueuedLetter(
+            id=row.id, subject_id=row.subject_id, kind=row.kind, article=row.article, due=row.due, body=row.body, created=created
+        )
+
+    async def letters_for(self, subject_id: str) -> list[QueuedLetter]:
+        async with self.transaction() as session:
+            rows = (await session.execute(select(Letter).where(Letter.subject_id == subject_id).order_by(Letter.id))).scalars()
+            return [
+                QueuedLetter(id=r.id, subject_id=r.subject_id, kind=r.kind, article=r.article, due=r.due, body=r.body, created=False)
+                for r in rows
+            ]
+
+    async def record_audit_step(self, step: AuditStep) -> int:
+        values = step.model_dump(mode="json", exclude={"idempotency_key"})
+        values["due"], values["actual"] = step.due, step.actual
+        async with self.transaction() as session:
+            row, _ = await self._insert_once(session, AuditEntry, step.idempotency_key, values)
+        return row.id
+
+    async def audit_trail(self, subject_id: str) -> list[AuditStep]:
+        async with self.transaction() as session:
+            rows = (await session.execute(select(AuditEntry).where(AuditEntry.subject_id == subject_id).order_by(AuditEntry.id))).scalars()
+            return [
+                AuditStep(
+                    idempotency_key=r.idempotency_key, subject_id=r.subject_id, step=r.step, article=r.article,
+                    due=r.due, actual=r.actual, details=r.details,
+                )
+                for r in rows
+            ]

@@ -1,0 +1,143 @@
+"""The provider's administration (SQLAlchemy 2 typed ORM). Alembic migrations mirror this."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, LargeBinary, String, Text, func
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from store.columns import ExactDecimal, Money
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Participant(Base):
+    """A (former) participant. The BSN is never stored in clear text."""
+
+    __tablename__ = "participants"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bsn_lookup: Mapped[str] = mapped_column(String(64), unique=True, comment="HMAC-SHA256 of the BSN")
+    bsn_cipher: Mapped[bytes] = mapped_column(LargeBinary, comment="AES-GCM encrypted BSN")
+    birth_date: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Entitlement(Base):
+    """A small old-age pension of a former participant: one case under automatic transfer."""
+
+    __tablename__ = "entitlements"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    participation_end: Mapped[date] = mapped_column(Date, index=True)
+    pension_date: Mapped[date] = mapped_column(Date)
+    old_age_pension: Mapped[Decimal] = mapped_column(Money())
+    net_pension: Mapped[bool] = mapped_column(default=False)
+    emigrated_eu_notified: Mapped[bool] = mapped_column(default=False)
+    consent_to_buyout: Mapped[bool | None] = mapped_column(nullable=True)
+    death_date: Mapped[date | None] = mapped_column(Date, nullable=True)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Provider(Base):
+    __tablename__ = "providers"
+    __table_args__ = (CheckConstraint("kind IN ('fund', 'insurer', 'ppi')", name="provider_kind"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    bank_account: Mapped[str | None] = mapped_column(String(34), nullable=True)
+
+
+class FundingRatio(Base):
+    """A fund's month-end policy funding ratio (beleidsdekkingsgraad, PW 72 / Besluit 23a)."""
+
+    __tablename__ = "funding_ratios"
+
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True, comment="YYYY-MM")
+    ratio: Mapped[Decimal] = mapped_column(ExactDecimal(8, 4))
+
+
+class TransferCase(Base):
+    """Reporting projection of a case; the process state itself lives in Temporal."""
+
+    __tablename__ = "transfer_cases"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("entitlements.case_id"), primary_key=True)
+    regime: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    failed_attempts: Mapped[int] = mapped_column(default=0)
+    next_due: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
+    next_due_article: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    receiving_provider: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(), onupdate=func.now())
+
+
+class Payment(Base):
+    """Money out: a transfer value to a receiving provider, or a buy-out to the participant."""
+
+    __tablename__ = "payments"
+    __table_args__ = (CheckConstraint("kind IN ('transfer', 'buyout')", name="payment_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("entitlements.case_id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    counterparty: Mapped[str] = mapped_column(String(32))
+    amount: Mapped[Decimal] = mapped_column(Money())
+    transfer_date: Mapped[date] = mapped_column(Date)
+    booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Receipt(Base):
+    """Money in: a transfer value another provider paid us (receiving role, Besluit 17e.5)."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    transfer_id: Mapped[str] = mapped_column(String(64), index=True)
+    from_provider: Mapped[str] = mapped_column(String(32))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participants.id"), index=True)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    received: Mapped[date] = mapped_column(Date)
+    applied_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    rights_annual_pension: Mapped[Decimal | None] = mapped_column(Money(), nullable=True)
+    booked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Letter(Base):
+    """Outbox of letters to participants."""
+
+    __tablename__ = "letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    subject_id: Mapped[str] = mapped_column(String(64), index=True, comment="case_id or transfer_id")
+    kind: Mapped[str] = mapped_column(String(40))
+    article: Mapped[str] = mapped_column(String(16))
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    sent_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+class AuditEntry(Base):
+    """Append-only log of statutory steps: what was due under which article, and when it happened."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    subject_id: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(40))
+    article: Mapped[str] = mapped_column(String(16))
+    due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    actual: Mapped[date] = mapped_column(Date)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -1,0 +1,201 @@
+import asyncio
+import subprocess
+import sys
+import textwrap
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from models.ledger import (
+    ApplyIncoming,
+    AuditStep,
+    CaseProjection,
+    LetterKind,
+    LetterRequest,
+    PaymentBooking,
+    PaymentKind,
+    ProviderRecord,
+    ReceiptBooking,
+)
+from store.repository import IdempotencyConflict, NotFound
+from store.schema import Participant, Payment
+from tests.conftest import make_case
+
+
+async def add_case(admin, **overrides):
+    case = make_case(**overrides)
+    async with admin.transaction() as session:
+        from store.schema import Entitlement
+
+        participant = await admin.participant_id(session, case.bsn, case.birth_date)
+        session.add(
+            Entitlement(
+                case_id=case.case_id, participant_id=participant, participation_end=case.participation_end,
+                pension_date=case.pension_date, old_age_pension=case.old_age_pension, net_pension=case.net_pension,
+                emigrated_eu_notified=case.emigrated_eu_notified,
+            )
+        )
+    return case
+
+
+def payment(key="wkp-out-PF-A-C-1/pay/1", amount="3896.78") -> PaymentBooking:
+    return PaymentBooking(
+        idempotency_key=key, case_id="C-1", kind=PaymentKind.TRANSFER, counterparty="PF-B",
+        amount=amount, transfer_date=date(2022, 4, 1),
+    )
+
+
+async def payment_rows(admin) -> list[tuple[str, Decimal]]:
+    async with admin.transaction() as session:
+        return [(row.idempotency_key, row.amount) for row in (await session.execute(select(Payment))).scalars()]
+
+
+async def test_load_case_round_trips_the_entitlement(admin):
+    case = await add_case(admin)
+    assert await admin.load_case("C-1") == case
+    assert await admin.case_ids_for_bsn("111222333") == ["C-1"]
+    with pytest.raises(NotFound, match="case_id: no case 'C-9'"):
+        await admin.load_case("C-9")
+
+
+async def test_booking_twice_returns_the_first_booking(admin):
+    await add_case(admin)
+    first = await admin.book_payment(payment())
+    again = await admin.book_payment(payment())
+    assert first.created and not again.created and first.id == again.id
+    assert await payment_rows(admin) == [("wkp-out-PF-A-C-1/pay/1", Decimal("3896.78"))]
+
+
+async def test_same_key_for_another_payment_is_refused(admin):
+    await add_case(admin)
+    await admin.book_payment(payment())
+    with pytest.raises(IdempotencyConflict, match="idempotency_key"):
+        await admin.book_payment(payment(amount="1.00"))
+    assert len(await payment_rows(admin)) == 1
+
+
+async def test_concurrent_bookings_of_one_key_make_one_row(admin):
+    await add_case(admin)
+    results = await asyncio.gather(*(admin.book_payment(payment()) for _ in range(12)))
+    assert sum(result.created for result in results) == 1
+    assert {result.id for result in results} == {results[0].id}
+    assert await payment_rows(admin) == [("wkp-out-PF-A-C-1/pay/1", Decimal("3896.78"))]
+
+
+async def test_a_crash_between_booking_and_commit_books_nothing_and_the_retry_books_once(admin, database_url, bsn_key_b64):
+    """A separate process books the payment inside a transaction and dies (os._exit) before
+    committing; the retry books it exactly once."""
+    await add_case(admin)
+    crash = textwrap.dedent(
+        f"""
+        import asyncio, os
+        from datetime import date
+        from sqlalchemy.dialects import postgresql, sqlite
+        from store.database import make_async_engine
+        from store.schema import Participant, Payment
+
+        async def main():
+            engine = make_async_engine({database_url!r})
+            dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+            async with engine.connect() as connection:
+                await connection.begin()
+                await connection.execute(dialect.insert(Payment.__table__).values(
+                    idempotency_key="wkp-out-PF-A-C-1/pay/1", case_id="C-1", kind="transfer",
+                    counterparty="PF-B", amount="3896.78", transfer_date=date(2022, 4, 1)))
+                os._exit(9)  # the process dies: no commit, no rollback, no clean close
+
+        asyncio.run(main())
+        """
+    )
+    died = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True, timeout=60)
+    assert died.returncode == 9, died.stderr
+    assert await payment_rows(admin) == []
+    retried = await asyncio.gather(admin.book_payment(payment()), admin.book_payment(payment()))
+    assert sorted(r.created for r in retried) == [False, True]
+    assert await payment_rows(admin) == [("wkp-out-PF-A-C-1/pay/1", Decimal("3896.78"))]
+
+
+async def test_receipt_is_booked_once_and_applied_once(admin):
+    receipt = ReceiptBooking(
+        idempotency_key="wkp-in-PF-A-IN-1/receipt", transfer_id="IN-1", from_provider="PF-C", bsn="123456782",
+        birth_date=date(1990, 7, 1), amount="2345.67", received=date(2022, 1, 31),
+    )
+    first, again = await admin.book_receipt(receipt), await admin.book_receipt(receipt)
+    assert first.created and not again.created and first.id == again.id
+    application = ApplyIncoming(idempotency_key=receipt.idempotency_key, applied_on=date(2022, 2, 28), rights_annual_pension="151.20")
+    applied = await asyncio.gather(*(admin.apply_incoming(application) for _ in range(5)))
+    assert sum(a.created for a in applied) == 1
+    assert applied[0].applied_on == date(2022, 2, 28) and applied[0].rights_annual_pension == Decimal("151.20")
+    with pytest.raises(IdempotencyConflict, match="applied before"):
+        await admin.apply_incoming(application.model_copy(update={"rights_annual_pension": Decimal("99.00")}))
+    with pytest.raises(NotFound):
+        await admin.apply_incoming(application.model_copy(update={"idempotency_key": "nope"}))
+
+
+async def test_letters_are_rendered_queued_once_and_cite_their_article(admin):
+    request = LetterRequest(
+        idempotency_key="wkp-in-PF-A-IN-1/letter", subject_id="IN-1", kind=LetterKind.TRANSFER_APPLIED, due=date(2022, 3, 14),
+        context={"transfer_id": "IN-1", "received": "2022-01-31", "from_provider": "PF-C", "amount": "2345.67",
+                 "applied_on": "2022-02-28", "rights_annual_pension": "151.20", "provider": "PF-A"},
+    )
+    first, again = await admin.queue_letter(request), await admin.queue_letter(request)
+    assert first.created and not again.created
+    assert first.article == "17e.5" and "artikel 17e, vijfde lid" in first.body and "€ 2.345,67" in first.body
+    assert [letter.id for letter in await admin.letters_for("IN-1")] == [first.id]
+
+
+async def test_audit_log_is_append_only_and_idempotent(admin):
+    step = AuditStep(
+        idempotency_key="wkp-out-PF-A-C-1/query/1", subject_id="C-1", step="register_query", article="17e.1",
+        due=date(2022, 3, 31), actual=date(2021, 4, 1), details={"answer": "not_accruing"},
+    )
+    first = await admin.record_audit_step(step)
+    assert await admin.record_audit_step(step) == first
+    assert await admin.audit_trail("C-1") == [step]
+    with pytest.raises(Exception, match="append-only"):
+        async with admin.transaction() as session:
+            await session.execute(text("UPDATE audit_log SET article = '17e.2'"))
+    with pytest.raises(Exception, match="append-only"):
+        async with admin.transaction() as session:
+            await session.execute(text("DELETE FROM audit_log"))
+    assert await admin.audit_trail("C-1") == [step]
+
+
+async def test_providers_funding_ratios_and_case_projection(admin):
+    await admin.upsert_provider(ProviderRecord(id="PF-B", kind="fund", bank_account="NL91ABNA0417164300"))
+    await admin.set_funding_ratio("PF-B", "2022-09", Decimal("0.9712"))
+    await admin.set_funding_ratio("PF-B", "2022-09", Decimal("0.9750"))
+    assert await admin.funding_ratio("PF-B", "2022-09") == Decimal("0.9750")
+    assert await admin.funding_ratio("PF-B", "2022-10") is None
+    assert (await admin.provider("PF-B")).bank_account == "NL91ABNA0417164300"
+    with pytest.raises(NotFound, match="provider: unknown provider 'PF-X'"):
+        await admin.provider("PF-X")
+
+    await add_case(admin)
+    projection = CaseProjection(case_id="C-1", regime="17e", status="awaiting_query", next_due=date(2022, 3, 31), next_due_article="17e.1")
+    await admin.save_case_projection(projection)
+    await admin.save_case_projection(projection.model_copy(update={"status": "transferred", "outcome": "transferred"}))
+    stored = await admin.case_projection("C-1")
+    assert stored.status == "transferred" and stored.next_due == date(2022, 3, 31)
+
+
+async def test_money_is_exact_on_every_engine(admin):
+    await add_case(admin, old_age_pension="0.10")
+    for i, amount in enumerate(["0.10", "0.20", "99999999.99"]):
+        await admin.book_payment(payment(key=f"k{i}", amount=amount))
+    rows = await payment_rows(admin)
+    assert sum(amount for _, amount in rows) == Decimal("100000000.29")
+    assert (await admin.load_case("C-1")).old_age_pension == Decimal("0.10")
+
+
+async def test_no_bsn_in_clear_text_in_any_row(admin):
+    await add_case(admin)
+    async with admin.transaction() as session:
+        rows = []
+        for table in ("participants", "entitlements"):
+            rows += (await session.execute(text(f"SELECT * FROM {table}"))).all()
+        participants = (await session.execute(select(func.count()).select_from(Participant))).scalar_one()
+    assert participants == 1 and len(rows) == 2
+    assert "111222333" not in " ".join(map(str, rows))
