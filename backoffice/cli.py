@@ -2,7 +2,7 @@
 
 import typer
 
-from backoffice import rules_cli
+from backoffice import admin_cli, rules_cli
 
 app = typer.Typer(
     help="wkp: automatic transfer of small pensions (waardeoverdracht klein pensioen).",
@@ -10,6 +10,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(rules_cli.app, name="rules")
+app.add_typer(admin_cli.app, name="admin")
 
 if __name__ == "__main__":
     app()

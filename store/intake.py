@@ -1,0 +1,225 @@
+"""Intake: load former participants' small pensions from the provider's CSV export.
+
+Every row is validated with the rulebook's models. A bad row goes to the reject file with its
+line number, field and reason (never the BSN itself); good rows are loaded in batches, each
+batch its own transaction. Importing the same file again changes nothing, and a row whose
+case_id is already known with other data is rejected rather than silently overwritten.
+"""
+
+import csv
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import insert, select
+
+from models.case import PensionCase
+from models.problems import InvalidInput, Problem, problems_from
+from store.repository import Administration
+from store.schema import Entitlement, Participant
+
+REQUIRED_COLUMNS = ["case_id", "bsn", "birth_date", "participation_end", "pension_date", "old_age_pension"]
+OPTIONAL_COLUMNS = ["net_pension", "emigrated_eu_notified", "consent_to_buyout", "death_date"]
+REJECT_COLUMNS = ["line", "case_id", "field", "reason"]
+TRUE, FALSE = {"true", "1", "yes", "ja", "j", "y"}, {"false", "0", "no", "nee", "n"}
+COMPARED = ["participation_end", "pension_date", "old_age_pension", "net_pension", "emigrated_eu_notified", "consent_to_buyout", "death_date"]
+
+
+@dataclass
+class ImportReport:
+    rows: int = 0
+    loaded: int = 0
+    unchanged: int = 0
+    rejected_rows: int = 0
+    reject_file: Path | None = None
+    problems: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"{self.rows} rows: {self.loaded} loaded, {self.unchanged} unchanged, {self.rejected_rows} rejected"
+            + (f" (see {self.reject_file})" if self.rejected_rows else "")
+        )
+
+
+@dataclass
+class Row:
+    line: int
+    case: PensionCase
+
+
+@dataclass
+class Rejects:
+    writer: Any
+    rows: set[int] = field(default_factory=set)
+    count: int = 0
+
+    def add(self, line: int, case_id: str, path: str, reason: str) -> None:
+        self.writer.writerow([line, case_id, path, reason])
+        self.rows.add(line)
+        self.count += 1
+
+
+def parse_flag(value: str, optional: bool) -> bool | None | str:
+    text = value.strip().lower()
+    if text == "":
+        return None if optional else False
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    return value  # pydantic reports it as not a boolean
+
+
+def to_case_fields(raw: dict[str, str]) -> dict[str, Any]:
+    fields: dict[str, Any] = {name: raw[name].strip() for name in REQUIRED_COLUMNS}
+    for name in ("net_pension", "emigrated_eu_notified"):
+        if name in raw:
+            fields[name] = parse_flag(raw[name] or "", optional=False)
+    if "consent_to_buyout" in raw:
+        fields["consent_to_buyout"] = parse_flag(raw["consent_to_buyout"] or "", optional=True)
+    if (raw.get("death_date") or "").strip():
+        fields["death_date"] = raw["death_date"].strip()
+    return fields
+
+
+def check_header(columns: list[str] | None, path: Path) -> None:
+    columns = columns or []
+    problems = [Problem(path="header", reason=f"missing column {name!r}") for name in REQUIRED_COLUMNS if name not in columns]
+    known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
+    problems += [Problem(path="header", reason=f"unknown column {name!r}") for name in columns if name not in known]
+    if problems:
+        raise InvalidInput(problems, source=str(path))
+
+
+def read_rows(reader: csv.DictReader, rejects: Rejects, report: ImportReport) -> Iterator[Row]:
+    for raw in reader:
+        line = reader.line_num
+        report.rows += 1
+        if None in raw:
+            rejects.add(line, raw.get("case_id") or "", "", "more fields than the header has columns")
+            continue
+        if any(value is None for value in raw.values()):
+            rejects.add(line, raw.get("case_id") or "", "", "fewer fields than the header has columns")
+            continue
+        try:
+            yield Row(line, PensionCase.model_validate(to_case_fields(raw)))
+        except ValidationError as error:
+            for problem in problems_from(error):
+                rejects.add(line, raw.get("case_id") or "", problem.path, problem.reason)
+
+
+async def load_batch(admin: Administration, batch: list[Row], rejects: Rejects, report: ImportReport) -> None:
+    protector = admin.protector
+    async with admin.transaction() as session:
+        known = {
+            entitlement.case_id: (entitlement, participant)
+            for entitlement, participant in (
+                await session.execute(
+                    select(Entitlement, Participant)
+                    .join(Participant, Participant.id == Entitlement.participant_id)
+                    .where(Entitlement.case_id.in_([row.case.case_id for row in batch]))
+                )
+            ).all()
+        }
+        fresh: list[Row] = []
+        for row in batch:
+            case = row.case
+            if case.case_id not in known:
+                fresh.append(row)
+                continue
+            entitlement, participant = known[case.case_id]
+            differing = [name for name in COMPARED if getattr(entitlement, name) != getattr(case, name)]
+            if participant.bsn_lookup != protector.lookup(case.bsn):
+                differing.insert(0, "bsn")
+            if participant.birth_date != case.birth_date:
+                differing.insert(0, "birth_date")
+            if differing:
+                rejects.add(row.line, case.case_id, "case_id", f"already in the administration with other {', '.join(differing)}")
+            else:
+                report.unchanged += 1
+        if not fresh:
+            return
+
+        lookups = {protector.lookup(row.case.bsn): row.case for row in fresh}
+        existing = {
+            lookup: (pid, birth)
+            for lookup, pid, birth in (
+                await session.execute(
+                    select(Participant.bsn_lookup, Participant.id, Participant.birth_date).where(Participant.bsn_lookup.in_(lookups))
+                )
+            ).all()
+        }
+        new_people = [
+            {"bsn_lookup": lookup, "bsn_cipher": protector.encrypt(case.bsn), "birth_date": case.birth_date}
+            for lookup, case in lookups.items()
+            if lookup not in existing
+        ]
+        if new_people:
+            await session.execute(insert(Participant), new_people)
+            existing.update(
+                {
+                    lookup: (pid, birth)
+                    for lookup, pid, birth in (
+                        await session.execute(
+                            select(Participant.bsn_lookup, Participant.id, Participant.birth_date).where(
+                                Participant.bsn_lookup.in_([p["bsn_lookup"] for p in new_people])
+                            )
+                        )
+                    ).all()
+                }
+            )
+        entitlements = []
+        for row in fresh:
+            participant_id, birth_date = existing[protector.lookup(row.case.bsn)]
+            if birth_date != row.case.birth_date:
+                rejects.add(row.line, row.case.case_id, "birth_date", "differs from the birth date already recorded for this BSN")
+                continue
+            entitlements.append({"participant_id": participant_id, **row.case.model_dump(include={"case_id", *COMPARED})})
+        if entitlements:
+            await session.execute(insert(Entitlement), entitlements)
+        report.loaded += len(entitlements)
+
+
+async def import_entitlements(
+    admin: Administration,
+    path: Path,
+    reject_path: Path,
+    progress: Callable[[int], None] = lambda rows: None,
+    batch_size: int = 2000,
+) -> ImportReport:
+    report = ImportReport(reject_file=reject_path)
+    try:
+        source = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
+        raise InvalidInput([Problem(path="", reason=f"cannot be read ({error.strerror.lower()})")], source=str(path)) from None
+    with source, open(reject_path, "w", newline="", encoding="utf-8") as reject_file:
+        reader = csv.DictReader(source)
+        check_header(reader.fieldnames, path)
+        writer = csv.writer(reject_file)
+        writer.writerow(REJECT_COLUMNS)
+        rejects = Rejects(writer)
+        seen: dict[str, tuple[int, bytes]] = {}  # case_id -> (first line, digest of its data)
+        batch: list[Row] = []
+        for row in read_rows(reader, rejects, report):
+            digest = hashlib.blake2b(row.case.model_dump_json().encode(), digest_size=16).digest()
+            first = seen.get(row.case.case_id)
+            if first is not None:
+                if first[1] != digest:
+                    rejects.add(row.line, row.case.case_id, "case_id", f"appears again with other data (first on line {first[0]})")
+                else:
+                    report.unchanged += 1
+                continue
+            seen[row.case.case_id] = (row.line, digest)
+            batch.append(row)
+            if len(batch) >= batch_size:
+                await load_batch(admin, batch, rejects, report)
+                progress(report.rows)
+                batch = []
+        if batch:
+            await load_batch(admin, batch, rejects, report)
+        progress(report.rows)
+    report.rejected_rows, report.problems = len(rejects.rows), rejects.count
+    return report
