@@ -174,30 +174,21 @@ class Administration:
         values = booking.model_dump(exclude={"idempotency_key"})
         async with self.transaction() as session:
             row, created = await self._insert_once(session, Payment, booking.idempotency_key, values)
-        stored = PaymentBooking(
-            idempotency_key=row.idempotency_key,
-            case_id=row.case_id,
-            kind=row.kind,
-            counterparty=row.counterparty,
-            amount=row.amount,
-            transfer_date=row.transfer_date,
-        )
-        if stored != booking:
+        booked = self._payment(row, created)
+        if PaymentBooking.model_validate(booked.model_dump(exclude={"id", "created"})) != booking:
             raise IdempotencyConflict(
                 f"idempotency_key: {booking.idempotency_key!r} was booked before for another payment"
             )
-        return BookedPayment(id=row.id, created=created, **stored.model_dump())
+        return booked
 
     async def payments_for_case(self, case_id: str) -> list[BookedPayment]:
         async with self.transaction() as session:
             rows = (await session.execute(select(Payment).where(Payment.case_id == case_id).order_by(Payment.id))).scalars()
-            return [
-                BookedPayment(
-                    id=row.id, created=False, idempotency_key=row.idempotency_key, case_id=row.case_id, kind=row.kind,
-                    counterparty=row.counterparty, amount=row.amount, transfer_date=row.transfer_date,
-                )
-                for row in rows
-            ]
+            return [self._payment(row, created=False) for row in rows]
+
+    @staticmethod
+    def _payment(row: Payment, created: bool) -> BookedPayment:
+        return BookedPayment.model_validate({**vars(row), "created": created})
 
     async def book_receipt(self, booking: ReceiptBooking) -> BookedReceipt:
         async with self.transaction() as session:
@@ -232,11 +223,7 @@ class Administration:
 
     @staticmethod
     def _receipt(row: Receipt, created: bool) -> BookedReceipt:
-        return BookedReceipt(
-            id=row.id, idempotency_key=row.idempotency_key, transfer_id=row.transfer_id, from_provider=row.from_provider,
-            amount=row.amount, received=row.received, applied_on=row.applied_on,
-            rights_annual_pension=row.rights_annual_pension, created=created,
-        )
+        return BookedReceipt.model_validate({**vars(row), "created": created})
 
     # -- letters and the audit log ---------------------------------------------------------
 
@@ -251,17 +238,16 @@ class Administration:
         }
         async with self.transaction() as session:
             row, created = await self._insert_once(session, Letter, request.idempotency_key, values)
-        return QueuedLetter(
-            id=row.id, subject_id=row.subject_id, kind=row.kind, article=row.article, due=row.due, body=row.body, created=created
-        )
+        return self._letter(row, created)
 
     async def letters_for(self, subject_id: str) -> list[QueuedLetter]:
         async with self.transaction() as session:
             rows = (await session.execute(select(Letter).where(Letter.subject_id == subject_id).order_by(Letter.id))).scalars()
-            return [
-                QueuedLetter(id=r.id, subject_id=r.subject_id, kind=r.kind, article=r.article, due=r.due, body=r.body, created=False)
-                for r in rows
-            ]
+            return [self._letter(row, created=False) for row in rows]
+
+    @staticmethod
+    def _letter(row: Letter, created: bool) -> QueuedLetter:
+        return QueuedLetter.model_validate({**vars(row), "created": created})
 
     async def record_audit_step(self, step: AuditStep) -> int:
         values = step.model_dump(mode="json", exclude={"idempotency_key"})
