@@ -1,0 +1,71 @@
+"""Async client for the pension register API (Besluit 17e.3).
+
+Failures come in two kinds, so that callers can choose a retry policy per kind:
+- `RegisterUnavailable`: 429, 5xx, timeouts, connection errors — try again later, honouring
+  `retry_after` when the register gave one;
+- `RegisterRejected`: any other 4xx — the request itself is wrong; retrying cannot help.
+"""
+
+from datetime import date
+
+import httpx
+
+from models.register import RegisterAnswer
+
+
+class RegisterUnavailable(Exception):
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RegisterRejected(Exception):
+    pass
+
+
+def retry_after_seconds(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def error_text(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200]
+    return str(body.get("error") or body.get("detail") or body)
+
+
+class RegisterClient:
+    def __init__(
+        self, base_url: str, token: str, timeout_s: float = 10.0, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s, transport=transport
+        )
+
+    async def __aenter__(self) -> "RegisterClient":
+        return self
+
+    async def __aexit__(self, *_exc) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def query(self, bsn: str, as_of: date) -> RegisterAnswer:
+        """Where does this person accrue pension on `as_of`? The BSN goes in the body, not the URL."""
+        try:
+            response = await self._http.post("/v1/queries", json={"bsn": bsn, "as_of": as_of.isoformat()})
+        except (httpx.TimeoutException, httpx.TransportError) as error:
+            raise RegisterUnavailable(f"register unreachable: {error.__class__.__name__}") from None
+        if response.status_code == 429 or response.status_code >= 500:
+            raise RegisterUnavailable(
+                f"register answered {response.status_code}: {error_text(response)}", retry_after_seconds(response)
+            )
+        if response.status_code >= 400:
+            raise RegisterRejected(f"register refused the query ({response.status_code}): {error_text(response)}")
+        return RegisterAnswer.model_validate(response.json())
