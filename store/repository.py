@@ -91,6 +91,18 @@ class Administration:
         await session.execute(statement)
         return (await session.execute(select(Participant.id).where(Participant.bsn_lookup == lookup))).scalar_one()
 
+    async def add_case(self, case: PensionCase) -> bool:
+        """Register one entitlement; False when the case_id was known already (nothing changes)."""
+        async with self.transaction() as session:
+            participant = await self.participant_id(session, case.bsn, case.birth_date)
+            statement = (
+                self._insert(Entitlement)
+                .values(participant_id=participant, **case.model_dump(exclude={"bsn", "birth_date"}))
+                .on_conflict_do_nothing(index_elements=["case_id"])
+                .returning(Entitlement.case_id)
+            )
+            return (await session.execute(statement)).scalar_one_or_none() is not None
+
     async def load_case(self, case_id: str) -> PensionCase:
         async with self.transaction() as session:
             found = (

@@ -26,17 +26,8 @@ from tests.conftest import make_case
 
 async def add_case(admin, **overrides):
     case = make_case(**overrides)
-    async with admin.transaction() as session:
-        from store.schema import Entitlement
-
-        participant = await admin.participant_id(session, case.bsn, case.birth_date)
-        session.add(
-            Entitlement(
-                case_id=case.case_id, participant_id=participant, participation_end=case.participation_end,
-                pension_date=case.pension_date, old_age_pension=case.old_age_pension, net_pension=case.net_pension,
-                emigrated_eu_notified=case.emigrated_eu_notified,
-            )
-        )
+    assert await admin.add_case(case)
+    assert not await admin.add_case(case)  # a second registration changes nothing
     return case
 
 

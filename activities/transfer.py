@@ -1,0 +1,205 @@
+"""Every side effect of the transfer workflows: the register, the other providers, the
+administration and letters. All idempotent: a retried activity repeats its key and so changes
+nothing twice.
+
+Failures are sorted for the retry policy: an outage (register 429/5xx, provider 503, timeouts)
+is retryable, honouring Retry-After; a refusal of the request itself is not.
+"""
+
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import httpx
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from config.logging import get_logger
+from models.bsn import mask_bsn
+from models.ledger import (
+    ApplyIncoming,
+    AuditStep,
+    CaseProjection,
+    LetterRequest,
+    PaymentBooking,
+    PaymentKind,
+    ReceiptBooking,
+)
+from models.money import CENT
+from models.provider import ProviderKind
+from models.register import RegisterAnswer
+from models.steps import (
+    APPLY_INCOMING_VALUE,
+    BOOK_INCOMING_TRANSFER,
+    CHECK_FUNDING_RATIOS,
+    COMPUTE_TRANSFER_VALUE,
+    PAY_BUYOUT,
+    PAY_TRANSFER_VALUE,
+    QUERY_PENSION_REGISTER,
+    RECORD_STATUTORY_STEP,
+    SEND_LETTER,
+    UPDATE_CASE_PROJECTION,
+    AppliedValue,
+    ApplyIncomingInput,
+    FundingCheckInput,
+    IncomingInput,
+    PayBuyoutInput,
+    PaymentOutcome,
+    PayTransferInput,
+    RegisterQueryInput,
+    TransferValueInput,
+)
+from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
+from rules.basis import ActuarialBasis
+from rules.calendar import add_years
+from rules.suspension import SuspensionCheck, check_transfer, ratio_month
+from rules.transfer_value import TransferValueStatement, transfer_value
+from store.repository import Administration, NotFound
+
+# Project choice: pension rights bought with an incoming value start at the participant's 68th
+# birthday (the receiving scheme's own pension date is not in the transfer data).
+RECEIVING_PENSION_AGE = 68
+
+LetterHook = Callable[[LetterRequest], Awaitable[None]]
+
+
+async def no_hook(_letter: LetterRequest) -> None:
+    return None
+
+
+class TransferActivities:
+    def __init__(
+        self,
+        admin: Administration,
+        register: RegisterClient,
+        providers_url: str,
+        basis: ActuarialBasis,
+        default_funding_ratio: Decimal | None = None,
+        after_letter: LetterHook = no_hook,
+    ) -> None:
+        self.admin = admin
+        self.register = register
+        self.providers = httpx.AsyncClient(base_url=providers_url, timeout=30)
+        self.basis = basis
+        self.default_funding_ratio = default_funding_ratio
+        self.after_letter = after_letter
+
+    def all(self) -> list:
+        return [
+            self.query_pension_register, self.check_funding_ratios, self.compute_transfer_value, self.pay_transfer_value,
+            self.pay_buyout, self.record_statutory_step, self.send_letter_to_participant, self.update_case_projection,
+            self.book_incoming_transfer, self.apply_incoming_transfer_value,
+        ]
+
+    @activity.defn(name=QUERY_PENSION_REGISTER)
+    async def query_pension_register(self, query: RegisterQueryInput) -> RegisterAnswer:
+        """Besluit 17e.1/17e.2: where does the former participant accrue pension?"""
+        try:
+            return await self.register.query(query.bsn, query.as_of)
+        except RegisterUnavailable as error:
+            delay = timedelta(seconds=error.retry_after) if error.retry_after else None
+            raise ApplicationError(str(error), type="RegisterUnavailable", next_retry_delay=delay) from None
+        except RegisterRejected as error:
+            raise ApplicationError(str(error), type="RegisterRejected", non_retryable=True) from None
+
+    @activity.defn(name=CHECK_FUNDING_RATIOS)
+    async def check_funding_ratios(self, check: FundingCheckInput) -> SuspensionCheck:
+        """PW 72 / Besluit 23a: is either fund below 100%?"""
+        parties = []
+        for provider_id in (check.transferring_provider, check.receiving_provider):
+            try:
+                parties.append((provider_id, ProviderKind((await self.admin.provider(provider_id)).kind)))
+            except NotFound as error:
+                raise ApplicationError(str(error), type="UnknownProvider", non_retryable=True) from None
+        month = ratio_month(check.on)
+        ratios = {
+            (provider_id, month): await self.admin.funding_ratio(provider_id, month)
+            for provider_id, kind in parties
+            if kind is ProviderKind.FUND
+        }
+        try:
+            return check_transfer(check.on, parties, lambda p, m: ratios.get((p, m)), self.default_funding_ratio)
+        except LookupError as error:
+            raise ApplicationError(str(error), type="MissingFundingRatio", non_retryable=True) from None
+
+    @activity.defn(name=COMPUTE_TRANSFER_VALUE)
+    async def compute_transfer_value(self, request: TransferValueInput) -> TransferValueStatement:
+        """Besluit 25 and 17e.6: the value as of the transfer (payment) date."""
+        case = request.case
+        try:
+            return transfer_value(case.old_age_pension, case.birth_date, case.pension_date, request.transfer_date, self.basis)
+        except (LookupError, ValueError) as error:
+            raise ApplicationError(str(error), type="TransferValueUnavailable", non_retryable=True) from None
+
+    @activity.defn(name=PAY_TRANSFER_VALUE)
+    async def pay_transfer_value(self, payment: PayTransferInput) -> PaymentOutcome:
+        """Besluit 17e.4: pay the receiving provider, with BSN, birth date and client number.
+        The provider answers a repeated key with its first result, and the administration books
+        a repeated key once, so a retry after a crash moves no money twice."""
+        log = get_logger(case_id=payment.case_id, article="17e.4", bsn=mask_bsn(payment.bsn))
+        body = payment.model_dump(mode="json", include={"from_provider", "client_number", "bsn", "birth_date", "amount", "transfer_date"})
+        body["case_reference"] = payment.case_id
+        try:
+            response = await self.providers.post(
+                f"/v1/providers/{payment.receiving_provider}/transfers", json=body, headers={"Idempotency-Key": payment.idempotency_key}
+            )
+        except (httpx.TimeoutException, httpx.TransportError) as error:
+            raise ApplicationError(f"provider unreachable: {error.__class__.__name__}", type="ProviderUnavailable") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            raise ApplicationError(f"{payment.receiving_provider} answered {response.status_code}", type="ProviderUnavailable")
+        if response.status_code >= 400:
+            raise ApplicationError(
+                f"{payment.receiving_provider} refused the request ({response.status_code}): {response.text[:200]}",
+                type="PaymentRejected", non_retryable=True,
+            )
+        result = response.json()
+        if result["status"] != "accepted":
+            log.info("transfer refused by receiving provider", provider=payment.receiving_provider)
+            return PaymentOutcome(accepted=False, reason=result.get("reason"))
+        booked = await self.admin.book_payment(
+            PaymentBooking(
+                idempotency_key=payment.idempotency_key, case_id=payment.case_id, kind=PaymentKind.TRANSFER,
+                counterparty=payment.receiving_provider, amount=payment.amount, transfer_date=payment.transfer_date,
+            )
+        )
+        log.info("transfer value paid", provider=payment.receiving_provider, amount=str(payment.amount), repeat=not booked.created)
+        return PaymentOutcome(accepted=True, receipt_id=result.get("receipt_id"))
+
+    @activity.defn(name=PAY_BUYOUT)
+    async def pay_buyout(self, payment: PayBuyoutInput) -> None:
+        """PW 66: the lump sum to the participant, booked once."""
+        await self.admin.book_payment(
+            PaymentBooking(
+                idempotency_key=payment.idempotency_key, case_id=payment.case_id, kind=PaymentKind.BUYOUT,
+                counterparty="participant", amount=payment.amount, transfer_date=payment.paid_on,
+            )
+        )
+
+    @activity.defn(name=RECORD_STATUTORY_STEP)
+    async def record_statutory_step(self, step: AuditStep) -> None:
+        await self.admin.record_audit_step(step)
+        get_logger(subject=step.subject_id, article=step.article).info(step.step, due=str(step.due), actual=str(step.actual))
+
+    @activity.defn(name=SEND_LETTER)
+    async def send_letter_to_participant(self, letter: LetterRequest) -> None:
+        await self.admin.queue_letter(letter)
+        await self.after_letter(letter)
+
+    @activity.defn(name=UPDATE_CASE_PROJECTION)
+    async def update_case_projection(self, projection: CaseProjection) -> None:
+        await self.admin.save_case_projection(projection)
+
+    @activity.defn(name=BOOK_INCOMING_TRANSFER)
+    async def book_incoming_transfer(self, incoming: IncomingInput) -> None:
+        await self.admin.book_receipt(ReceiptBooking(**incoming.model_dump()))
+
+    @activity.defn(name=APPLY_INCOMING_VALUE)
+    async def apply_incoming_transfer_value(self, request: ApplyIncomingInput) -> AppliedValue:
+        """Besluit 17e.5 and 28: buy pension rights with the value, at the standard tariff."""
+        pension_date = add_years(request.birth_date, RECEIVING_PENSION_AGE)
+        factor = transfer_value(Decimal("1.00"), request.birth_date, pension_date, request.applied_on, self.basis).factor
+        rights = (request.amount / factor).quantize(CENT, ROUND_HALF_UP)
+        await self.admin.apply_incoming(
+            ApplyIncoming(idempotency_key=request.idempotency_key, applied_on=request.applied_on, rights_annual_pension=rights)
+        )
+        return AppliedValue(rights_annual_pension=rights, pension_date=pension_date)

@@ -1,0 +1,105 @@
+"""The activities' names and their inputs and outputs: what workflows may know of activities.
+
+Names read as the steps of the law. Workflows call activities by these names, so they never
+import an activity's implementation (DESIGN.md).
+"""
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+from models.bsn import Bsn
+from models.case import PensionCase
+from models.dates import LegalDate
+from models.money import Money
+
+QUERY_PENSION_REGISTER = "query_pension_register"  # Besluit 17e.1, 17e.2, 56.2, 17f.3
+CHECK_FUNDING_RATIOS = "check_funding_ratios"  # PW 72, Besluit 23a
+COMPUTE_TRANSFER_VALUE = "compute_transfer_value"  # Besluit 25, 17e.6
+PAY_TRANSFER_VALUE = "pay_transfer_value"  # Besluit 17e.4
+PAY_BUYOUT = "pay_buyout"  # PW 66
+RECORD_STATUTORY_STEP = "record_statutory_step"  # audit log
+SEND_LETTER = "send_letter_to_participant"
+UPDATE_CASE_PROJECTION = "update_case_projection"
+BOOK_INCOMING_TRANSFER = "book_incoming_transfer"  # Besluit 17e.5, receiving role
+APPLY_INCOMING_VALUE = "apply_incoming_transfer_value"  # Besluit 17e.5, 28
+
+
+class RegisterQueryInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case_id: str
+    bsn: Bsn
+    as_of: LegalDate
+
+
+class FundingCheckInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    on: LegalDate
+    transferring_provider: str
+    receiving_provider: str
+
+
+class TransferValueInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    case: PensionCase
+    transfer_date: LegalDate
+
+
+class PayTransferInput(BaseModel):
+    """Payment with the data Besluit 17e.4 requires: BSN, birth date and other relevant data."""
+
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    case_id: str
+    from_provider: str
+    receiving_provider: str
+    client_number: str
+    bsn: Bsn
+    birth_date: LegalDate
+    amount: Money
+    transfer_date: LegalDate
+
+
+class PaymentOutcome(BaseModel):
+    accepted: bool
+    receipt_id: str | None = None
+    reason: str | None = None
+
+
+class PayBuyoutInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    case_id: str
+    amount: Money
+    paid_on: LegalDate
+
+
+class IncomingInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    transfer_id: str
+    from_provider: str
+    bsn: Bsn
+    birth_date: LegalDate
+    amount: Money
+    received: LegalDate
+
+
+class ApplyIncomingInput(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    idempotency_key: str
+    birth_date: LegalDate
+    amount: Money
+    applied_on: date
+
+
+class AppliedValue(BaseModel):
+    rights_annual_pension: Money
+    pension_date: LegalDate
