@@ -1,8 +1,13 @@
 """The `wkp` command line."""
 
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from backoffice import admin_cli, rules_cli
+from backoffice.errors import user_errors
 
 app = typer.Typer(
     help="wkp: automatic transfer of small pensions (waardeoverdracht klein pensioen).",
@@ -11,6 +16,23 @@ app = typer.Typer(
 )
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(admin_cli.app, name="admin")
+
+
+@app.command()
+@user_errors
+def simulate(
+    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO.json", help="a scenario as in scenarios/FORMAT.md")],
+) -> None:
+    """Run a scenario through the real workflows on a time-skipping server; one JSON line per
+    case and per incoming transfer."""
+    from backoffice.simulate import print_lines, simulate as run_simulation
+    from config.logging import configure_logging
+    from config.settings import get_settings
+    from rules.scenario import load_scenario
+
+    configure_logging(level="WARNING")
+    scenario = load_scenario(scenario_file)
+    print_lines(asyncio.run(run_simulation(scenario, get_settings().actuarial_basis())))
 
 if __name__ == "__main__":
     app()

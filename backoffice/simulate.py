@@ -1,0 +1,176 @@
+"""`wkp simulate`: run a scenario (scenarios/FORMAT.md) through the real workflows and activities,
+against the register and provider stubs over HTTP and a temporary administration, on Temporal's
+time-skipping test server. Years pass in seconds."""
+
+import asyncio
+import base64
+import json
+import secrets
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.transfer import TransferActivities
+from config.binaries import temporal_test_server
+from config.temporal_runtime import quiet_runtime
+from models.events import Outcome
+from models.ledger import LetterKind, LetterRequest, ProviderRecord
+from models.scenario import Scenario
+from models.transfer import (
+    CaseResult,
+    CaseStatus,
+    ConsentAnswer,
+    IncomingResult,
+    IncomingTransferInput,
+    LegalSettings,
+    OutgoingTransferInput,
+)
+from register_client.client import RegisterClient
+from rules.basis import ActuarialBasis
+from rules.legal_time import amsterdam_midnight
+from store.bsn_protection import BsnProtector
+from store.database import make_async_engine, migrate
+from store.repository import Administration
+from stubs.providers import create_providers_app
+from stubs.register import RegisterConfig, bank_account, create_register_app
+from stubs.serve import serving
+from worker import build_worker
+from workflows.incoming import IncomingTransferWorkflow
+from workflows.outgoing import OutgoingTransferWorkflow
+
+TASK_QUEUE = "wkp-simulation"
+DEFAULT_FUNDING_RATIO = Decimal("1.10")  # FORMAT.md: months not listed
+
+
+def outgoing_id(provider: str, case_id: str) -> str:
+    return f"wkp-out-{provider}-{case_id}"
+
+
+def incoming_id(provider: str, transfer_id: str) -> str:
+    return f"wkp-in-{provider}-{transfer_id}"
+
+
+async def load_world(admin: Administration, scenario: Scenario) -> None:
+    """The scenario's providers, funding ratios and cases, as the administration holds them."""
+    await admin.upsert_provider(ProviderRecord(id=scenario.provider, kind="fund", bank_account=bank_account(scenario.provider)))
+    for provider_id, profile in scenario.providers.items():
+        await admin.upsert_provider(ProviderRecord(id=provider_id, kind=profile.kind.value, bank_account=bank_account(provider_id)))
+    for provider_id, months in scenario.funding_ratios.items():
+        for month, ratio in months.items():
+            await admin.set_funding_ratio(provider_id, month, ratio)
+    for case in scenario.cases:
+        await admin.add_case(case)
+
+
+@asynccontextmanager
+async def temporary_administration() -> AsyncIterator[Administration]:
+    with tempfile.TemporaryDirectory(prefix="wkp-sim-") as folder:
+        url = f"sqlite:///{Path(folder) / 'administration.db'}"
+        await asyncio.to_thread(migrate, url)
+        admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+        try:
+            yield admin
+        finally:
+            await admin.engine.dispose()
+
+
+def participant_replies(client_box: list[Client], scenario: Scenario):
+    """The scenario's participants answer a buy-out offer as `consent_to_buyout` says: true or
+    false through the workflow's `consent` update, null never."""
+
+    async def reply(letter: LetterRequest) -> None:
+        if letter.kind is not LetterKind.BUYOUT_OFFER:
+            return
+        answer = scenario.case(letter.subject_id).consent_to_buyout
+        if answer is not None:
+            handle = client_box[0].get_workflow_handle(outgoing_id(scenario.provider, letter.subject_id))
+            await handle.execute_update("consent", ConsentAnswer(consent=answer))
+
+    return reply
+
+
+async def simulate(scenario: Scenario, basis: ActuarialBasis) -> list[dict]:
+    token = base64.b64encode(secrets.token_bytes(12)).decode()
+    register_app = create_register_app(scenario.accrual_spells, RegisterConfig(token=token))
+    providers_app = create_providers_app(dict(scenario.providers))
+    client_box: list[Client] = []
+    async with (
+        temporary_administration() as admin,
+        serving(register_app) as register_url,
+        serving(providers_app) as providers_url,
+        RegisterClient(register_url, token) as register,
+        await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter, runtime=quiet_runtime()
+        ) as env,
+    ):
+        await load_world(admin, scenario)
+        client_box.append(env.client)
+        activities = TransferActivities(
+            admin, register, providers_url, basis, DEFAULT_FUNDING_RATIO, after_letter=participant_replies(client_box, scenario)
+        )
+        offset = amsterdam_midnight(scenario.start) - await env.get_current_time()
+        legal = LegalSettings(
+            clock_offset_s=offset.total_seconds(),
+            thresholds={int(year): amount for year, amount in scenario.thresholds.items()},
+            extra_holidays=scenario.extra_holidays,
+        )
+        async with build_worker(env.client, TASK_QUEUE, activities):
+            handles = await start_all(env.client, scenario, legal)
+            end_of_run = amsterdam_midnight(scenario.until + timedelta(days=1)) - offset
+            await env.sleep(end_of_run - await env.get_current_time())
+            return [await report(kind, handle, scenario.until) for kind, handle in handles]
+
+
+async def start_all(client: Client, scenario: Scenario, legal: LegalSettings) -> list[tuple[str, object]]:
+    wave_dates = {case_id: wave.date for wave in scenario.plan.waves for case_id in wave.case_ids}
+    handles = []
+    for case in scenario.cases:
+        handle = await client.start_workflow(
+            OutgoingTransferWorkflow.run,
+            OutgoingTransferInput(provider=scenario.provider, case=case, legal=legal, wave_date=wave_dates.get(case.case_id)),
+            id=outgoing_id(scenario.provider, case.case_id), task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        handles.append(("case", handle))
+    for transfer in scenario.incoming:
+        handle = await client.start_workflow(
+            IncomingTransferWorkflow.run, IncomingTransferInput(provider=scenario.provider, transfer=transfer, legal=legal),
+            id=incoming_id(scenario.provider, transfer.transfer_id), task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        handles.append(("incoming", handle))
+    return handles
+
+
+async def report(kind: str, handle, until) -> dict:
+    """A case's record as of `until`: the server's clock runs on while results are read, so
+    anything dated later is cut off, and a case closed after `until` is still open."""
+    description = await handle.describe()
+    finished = description.status == WorkflowExecutionStatus.COMPLETED
+    if kind == "case":
+        if finished:
+            result = await handle.result()
+        else:
+            status = await handle.query("status", result_type=CaseStatus)
+            result = CaseResult(case_id=status.case_id, outcome=Outcome.OPEN, events=status.events)
+        subject = {"case_id": result.case_id}
+    else:
+        result = await handle.result() if finished else await handle.query("status", result_type=IncomingResult)
+        subject = {"transfer_id": result.transfer_id}
+    kept = [event for event in result.events if event.date <= until]
+    outcome = result.outcome if len(kept) == len(result.events) else Outcome.OPEN
+    events = [event.model_dump(mode="json", exclude_none=True) for event in kept]
+    return {**subject, "outcome": outcome.value, "events": events}
+
+
+def print_lines(lines: list[dict]) -> None:
+    for line in lines:
+        print(json.dumps(line, ensure_ascii=False))
