@@ -6,6 +6,14 @@ from models.case import PensionCase
 from rules.basis import ActuarialBasis, load_basis
 
 
+def nth_bsn(n: int) -> str:
+    """The n-th valid BSN in a deterministic series (test data)."""
+    from models.bsn import bsn_problem
+
+    prefix = 20_000_000 + n * 10
+    return next(f"{prefix + k}{d}" for k in range(10) for d in range(10) if bsn_problem(f"{prefix + k}{d}") is None)
+
+
 def make_case(**overrides) -> PensionCase:
     """A valid new-regime case; override any field."""
     fields = {

@@ -139,7 +139,7 @@ class OutgoingTransferWorkflow:
             query_on = max(self.case.participation_end + timedelta(days=1), today)
             if self.regime is Regime.TRANSITIONAL:
                 await self.inform(LetterKind.ART56_NOTICE, "56.1", None, {"query_due": due.isoformat()})
-        return Carry(next_query=query_on, next_query_due=due, next_query_article=article)
+        return Carry(events=self.events, next_query=query_on, next_query_due=due, next_query_article=article)
 
     async def wait_for(self, day: date) -> bool:
         """Sleep until `day`; True when death or the pension date ended the case first."""
@@ -218,7 +218,7 @@ class OutgoingTransferWorkflow:
                 continue
             break
         if not outcome.accepted:
-            return await self.failed(pay_on, "refused", answer.provider)
+            return await self.failed(pay_on, "refused", answer.provider, attempt_date=answer_date)
         await self.record(
             CaseEvent(type=EventType.PAYMENT, date=pay_on, due=due, article="17e.4", provider=answer.provider,
                       amount=self.statement.value, transfer_date=pay_on)
@@ -233,10 +233,14 @@ class OutgoingTransferWorkflow:
             result_type=TransferValueStatement, start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT,
         )
 
-    async def failed(self, today: date, reason: str, provider: str | None) -> bool:
-        """A failed attempt; then buy-out where the law allows it (PW 66), else wait a year."""
+    async def failed(self, today: date, reason: str, provider: str | None, attempt_date: date | None = None) -> bool:
+        """A failed attempt; then buy-out where the law allows it (PW 66), else wait a year.
+
+        An attempt is dated by its register query (RULES.md §7: a query plus the transfer), so
+        a refusal a few days after the answer does not push next year's attempt out of the
+        twelve-month count."""
         await self.record(CaseEvent(type=EventType.TRANSFER_FAILED, date=today, reason=reason, provider=provider))
-        self.failures.append(today)
+        self.failures.append(attempt_date or today)
         decision = buyout_decision(self.case, today, self.failures)
         if decision.allowed and not self.buyout_offered:
             return await self.offer_buyout(today, decision.failed_attempts, decision.article)
