@@ -110,7 +110,8 @@ class TransferActivities:
             try:
                 parties.append((provider_id, ProviderKind((await self.admin.provider(provider_id)).kind)))
             except NotFound as error:
-                raise ApplicationError(str(error), type="UnknownProvider", non_retryable=True) from None
+                # Retryable on purpose: the case waits until an operator records the provider.
+                raise ApplicationError(str(error), type="UnknownProvider") from None
         month = ratio_month(check.on)
         ratios = {
             (provider_id, month): await self.admin.funding_ratio(provider_id, month)
@@ -120,7 +121,9 @@ class TransferActivities:
         try:
             return check_transfer(check.on, parties, lambda p, m: ratios.get((p, m)), self.default_funding_ratio)
         except LookupError as error:
-            raise ApplicationError(str(error), type="MissingFundingRatio", non_retryable=True) from None
+            # Retryable on purpose: the case waits (never guesses) until the ratio is recorded.
+            get_logger(article="72").error("funding ratio missing", detail=str(error))
+            raise ApplicationError(str(error), type="MissingFundingRatio") from None
 
     @activity.defn(name=COMPUTE_TRANSFER_VALUE)
     async def compute_transfer_value(self, request: TransferValueInput) -> TransferValueStatement:

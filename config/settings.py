@@ -7,6 +7,13 @@
 | WKP_BSN_KEY | 32-byte key (base64) protecting BSNs at rest | a key file WKP_HOME/bsn.key, made once |
 | WKP_THRESHOLDS | JSON object year -> € threshold for years published after RULES.md's table | {} |
 | WKP_EXTRA_HOLIDAYS | JSON list of Royal-decree days (Atw 3.3) | ["2022-05-27"] |
+| WKP_TEMPORAL_ADDRESS | the Temporal frontend (host:port) | localhost:7233 (the embedded dev server) |
+| WKP_NAMESPACE | Temporal namespace | default |
+| WKP_TASK_QUEUE | the worker's task queue | wkp |
+| WKP_PROVIDER | the provider running the engine (transferring/receiving role) | PF-A |
+| WKP_REGISTER_URL, WKP_REGISTER_TOKEN | the pension register API and its bearer token | http://127.0.0.1:8301, register-token |
+| WKP_PROVIDERS_URL | the other providers' payment API | http://127.0.0.1:8302 |
+| WKP_DEFAULT_FUNDING_RATIO | ratio assumed for a fund month with none recorded (empty: none is assumed, a missing ratio stops the case with an error) | empty |
 | WKP_MORTALITY_TABLE | path of the provider's official mortality table (JSON) | the illustrative one |
 | WKP_DISCOUNT_RATES | path of the official yearly discount rates (JSON) | the illustrative ones |
 """
@@ -38,6 +45,14 @@ class Settings(BaseSettings):
     bsn_key: str | None = Field(default=None, repr=False)
     thresholds: dict[int, Money] = Field(default_factory=dict)
     extra_holidays: list[LegalDate] = Field(default_factory=lambda: list(KNOWN_DECREE_DAYS))
+    temporal_address: str = "localhost:7233"
+    namespace: str = "default"
+    task_queue: str = "wkp"
+    provider: str = "PF-A"
+    register_url: str = "http://127.0.0.1:8301"
+    register_token: str = Field(default="register-token", repr=False)
+    providers_url: str = "http://127.0.0.1:8302"
+    default_funding_ratio: Decimal | None = None
     mortality_table: Path | None = None
     discount_rates: Path | None = None
 

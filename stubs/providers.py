@@ -7,6 +7,7 @@ Run alone: `python -m stubs.providers --profiles providers.json --port 8302`.
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -59,7 +60,11 @@ def is_down(profile: ProviderProfile, on: date) -> bool:
     return any(period.start <= on <= period.end for period in profile.down)
 
 
-def create_providers_app(profiles: dict[str, ProviderProfile]) -> FastAPI:
+def create_providers_app(
+    profiles: dict[str, ProviderProfile], latency_ms: int = 0, on_entry: Callable[[LedgerEntry], None] | None = None
+) -> FastAPI:
+    """`latency_ms` delays every answer (to have payments in flight in tests); `on_entry` is
+    called for each new ledger entry."""
     app = FastAPI(title="wkp other-providers stub")
     ledger: list[LedgerEntry] = []
     first_results: dict[tuple[str, str], tuple[TransferPayment, TransferResult]] = {}
@@ -72,6 +77,8 @@ def create_providers_app(profiles: dict[str, ProviderProfile]) -> FastAPI:
     async def receive(
         provider_id: str, payment: TransferPayment, idempotency_key: str = Header(min_length=1, max_length=200)
     ) -> TransferResult | JSONResponse:
+        if latency_ms:
+            await asyncio.sleep(latency_ms / 1000)
         profile = profiles.get(provider_id)
         if profile is None:
             return JSONResponse(status_code=404, content={"error": f"provider: unknown provider {provider_id!r}"})
@@ -90,13 +97,14 @@ def create_providers_app(profiles: dict[str, ProviderProfile]) -> FastAPI:
             else:
                 result = TransferResult(status="refused", reason="does not accept automatic small-pension transfers")
             first_results[(provider_id, idempotency_key)] = (payment, result)
-            ledger.append(
-                LedgerEntry(
-                    idempotency_key=idempotency_key, provider=provider_id, from_provider=payment.from_provider,
-                    case_reference=payment.case_reference, bsn_masked=mask_bsn(payment.bsn), amount=payment.amount,
-                    transfer_date=payment.transfer_date, status=result.status, received_at=datetime.now(timezone.utc),
-                )
+            entry = LedgerEntry(
+                idempotency_key=idempotency_key, provider=provider_id, from_provider=payment.from_provider,
+                case_reference=payment.case_reference, bsn_masked=mask_bsn(payment.bsn), amount=payment.amount,
+                transfer_date=payment.transfer_date, status=result.status, received_at=datetime.now(timezone.utc),
             )
+            ledger.append(entry)
+            if on_entry is not None:
+                on_entry(entry)
             return result
 
     @app.get("/v1/ledger", response_model=list[LedgerEntry])
@@ -113,9 +121,10 @@ def main() -> None:
     parser.add_argument("--profiles", type=Path, required=True, help="JSON object: provider id -> {kind, accepts, down}")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8302)
+    parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args()
     profiles = {key: ProviderProfile.model_validate(value) for key, value in json.loads(args.profiles.read_text()).items()}
-    uvicorn.run(create_providers_app(profiles), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_providers_app(profiles, args.latency_ms), host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

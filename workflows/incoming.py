@@ -2,8 +2,6 @@
 month to buy pension rights, then inform the participant within ten working days.
 One workflow per incoming transfer, id `wkp-in-{provider}-{transfer_id}`."""
 
-from datetime import timedelta
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
@@ -21,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from models.transfer import IncomingResult, IncomingTransferInput
     from rules.calendar import LegalCalendar
     from workflows.legal_clock import LegalClock
-    from workflows.outgoing import PATIENT
+    from workflows.outgoing import PATIENT, STEP_TIMEOUT
 
 INFORM_TERM_WORKING_DAYS = 10  # Besluit 17e.5
 APPLY_TERM_MONTHS = 1  # Besluit 17e.5
@@ -84,7 +82,7 @@ class IncomingTransferWorkflow:
 
     async def run_activity(self, name: str, argument, result_type=None):
         return await workflow.execute_activity(
-            name, argument, result_type=result_type, start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT
+            name, argument, result_type=result_type, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT
         )
 
     async def record(self, key: str, event: CaseEvent) -> None:

@@ -46,6 +46,10 @@ with workflow.unsafe.imports_passed_through():
 
 PAYMENT_TERM_WORKING_DAYS = 10  # Besluit 17e.4
 
+# How long one try of a step may take before another worker tries again (after a crash, too).
+STEP_TIMEOUT = timedelta(seconds=10)
+PAYMENT_TIMEOUT = timedelta(seconds=20)
+
 # Ordinary steps: retry for as long as it takes (a register outage delays cases, loses none).
 PATIENT = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10))
 # Paying a provider that is down: a few tries, then the workflow picks a new payment date.
@@ -160,7 +164,7 @@ class OutgoingTransferWorkflow:
         today = self.clock.today()
         answer: RegisterAnswer = await workflow.execute_activity(
             QUERY_PENSION_REGISTER, RegisterQueryInput(case_id=self.case_id, bsn=self.case.bsn, as_of=today),
-            result_type=RegisterAnswer, start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT,
+            result_type=RegisterAnswer, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
         await self.record(
             CaseEvent(type=EventType.REGISTER_QUERY, date=today, due=due, article=article, answer=answer.answer.value, provider=answer.provider)
@@ -174,7 +178,7 @@ class OutgoingTransferWorkflow:
         check: SuspensionCheck = await workflow.execute_activity(
             CHECK_FUNDING_RATIOS,
             FundingCheckInput(on=today, transferring_provider=self.data.provider, receiving_provider=answer.provider),
-            result_type=SuspensionCheck, start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT,
+            result_type=SuspensionCheck, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
         if not check.allowed:
             return await self.suspend(today, check)
@@ -209,7 +213,7 @@ class OutgoingTransferWorkflow:
                         from_provider=self.data.provider, receiving_provider=answer.provider, client_number=answer.client_number,
                         bsn=self.case.bsn, birth_date=self.case.birth_date, amount=self.statement.value, transfer_date=pay_on,
                     ),
-                    result_type=PaymentOutcome, start_to_close_timeout=timedelta(seconds=60), retry_policy=PAYMENT_TRIES,
+                    result_type=PaymentOutcome, start_to_close_timeout=PAYMENT_TIMEOUT, retry_policy=PAYMENT_TRIES,
                 )
             except ActivityError:
                 # The receiving provider is unreachable: try again on the next working day, with
@@ -230,7 +234,7 @@ class OutgoingTransferWorkflow:
     async def transfer_value(self, on: date) -> TransferValueStatement:
         return await workflow.execute_activity(
             COMPUTE_TRANSFER_VALUE, TransferValueInput(case=self.case, transfer_date=on),
-            result_type=TransferValueStatement, start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT,
+            result_type=TransferValueStatement, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
 
     async def failed(self, today: date, reason: str, provider: str | None, attempt_date: date | None = None) -> bool:
@@ -269,7 +273,7 @@ class OutgoingTransferWorkflow:
         value = (await self.transfer_value(paid_on)).value
         await workflow.execute_activity(
             PAY_BUYOUT, PayBuyoutInput(idempotency_key=f"{workflow.info().workflow_id}/buyout", case_id=self.case_id, amount=value, paid_on=paid_on),
-            start_to_close_timeout=timedelta(seconds=60), retry_policy=PATIENT,
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
         await self.record(CaseEvent(type=EventType.BUYOUT_PAID, date=paid_on, amount=value, article="66"))
         await self.close(Outcome.BOUGHT_OFF)
@@ -306,7 +310,7 @@ class OutgoingTransferWorkflow:
                 idempotency_key=f"{workflow.info().workflow_id}/event/{len(self.events)}", subject_id=self.case_id,
                 step=event.type.value, article=event.article or "", due=event.due, actual=event.date, details=details,
             ),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT,
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
 
     async def inform(self, kind: LetterKind, article: str, due: date | None, context: dict[str, Any]) -> None:
@@ -318,7 +322,7 @@ class OutgoingTransferWorkflow:
                 context={"case_id": self.case_id, "provider": self.data.provider, "participation_end": self.case.participation_end.isoformat(),
                          "old_age_pension": str(self.case.old_age_pension), "pension_date": self.case.pension_date.isoformat(), **context},
             ),
-            start_to_close_timeout=timedelta(seconds=60), retry_policy=PATIENT,
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
         await self.record(CaseEvent(type=EventType.PARTICIPANT_INFORMED, date=today, letter=kind.value, article=article, due=due))
 
@@ -337,7 +341,7 @@ class OutgoingTransferWorkflow:
                 failed_attempts=len(counted_failures(self.failures)), next_due=self.next_due,
                 next_due_article=self.next_due_article, outcome=self.outcome.value if self.outcome else None,
             ),
-            start_to_close_timeout=timedelta(seconds=30), retry_policy=PATIENT,
+            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
 
     def result(self) -> CaseResult:
