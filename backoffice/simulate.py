@@ -13,7 +13,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -97,7 +97,21 @@ def participant_replies(client_box: list[Client], scenario: Scenario):
     return reply
 
 
-async def simulate(scenario: Scenario, basis: ActuarialBasis) -> list[dict]:
+async def run_histories(client: Client, workflow_id: str, first_run_id: str) -> list[WorkflowHistory]:
+    """Every run of a workflow, following continue-as-new from the first run."""
+    histories, run_id = [], first_run_id
+    while run_id:
+        history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
+        histories.append(history)
+        last = history.events[-1]
+        continued = last.HasField("workflow_execution_continued_as_new_event_attributes")
+        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id if continued else None
+    return histories
+
+
+async def simulate(scenario: Scenario, basis: ActuarialBasis, histories: list[WorkflowHistory] | None = None) -> list[dict]:
+    """Run `scenario`; one result line per case and incoming transfer. Pass a list as
+    `histories` to receive every recorded workflow history too (for replay tests)."""
     token = base64.b64encode(secrets.token_bytes(12)).decode()
     register_app = create_register_app(scenario.accrual_spells, RegisterConfig(token=token))
     providers_app = create_providers_app(dict(scenario.providers))
@@ -126,7 +140,11 @@ async def simulate(scenario: Scenario, basis: ActuarialBasis) -> list[dict]:
             handles = await start_all(env.client, scenario, legal)
             end_of_run = amsterdam_midnight(scenario.until + timedelta(days=1)) - offset
             await env.sleep(end_of_run - await env.get_current_time())
-            return [await report(kind, handle, scenario.until) for kind, handle in handles]
+            lines = [await report(kind, handle, scenario.until) for kind, handle in handles]
+            if histories is not None:
+                for _, handle in handles:
+                    histories.extend(await run_histories(env.client, handle.id, handle.first_execution_run_id))
+            return lines
 
 
 async def start_all(client: Client, scenario: Scenario, legal: LegalSettings) -> list[tuple[str, object]]:

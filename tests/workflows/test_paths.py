@@ -5,7 +5,11 @@ from datetime import date
 
 import pytest
 
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
 from backoffice.simulate import simulate
+from worker import WORKFLOWS
 from rules.calendar import LegalCalendar
 from rules.scenario import validate_scenario
 from tests.conftest import nth_bsn
@@ -56,9 +60,15 @@ SCENARIO = {
 
 
 @pytest.fixture(scope="module")
-async def results(basis):
-    lines = await simulate(validate_scenario(SCENARIO), basis)
-    return {line.get("case_id") or line.get("transfer_id"): line for line in lines}
+async def simulated(basis):
+    histories: list = []
+    lines = await simulate(validate_scenario(SCENARIO), basis, histories=histories)
+    return {line.get("case_id") or line.get("transfer_id"): line for line in lines}, histories
+
+
+@pytest.fixture(scope="module")
+def results(simulated):
+    return simulated[0]
 
 
 def events(results, key: str, kind: str) -> list[dict]:
@@ -181,3 +191,16 @@ async def test_events_are_in_date_order(results):
     for line in results.values():
         dates = [event["date"] for event in line["events"]]
         assert dates == sorted(dates), line.get("case_id")
+
+
+async def test_every_recorded_history_replays_without_nondeterminism(simulated):
+    histories = simulated[1]
+    assert len(histories) > len(SCENARIO["cases"]) + len(SCENARIO["incoming"])  # continue-as-new made several runs
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    async def each():
+        for history in histories:
+            yield history
+
+    outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
+    failures = {run_id: str(error) for run_id, error in outcome.replay_failures.items()}
+    assert failures == {}
