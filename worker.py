@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from temporalio.client import Client
 from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.transfer import TransferActivities
 from workflows.incoming import IncomingTransferWorkflow
@@ -14,12 +15,20 @@ from workflows.outgoing import OutgoingTransferWorkflow
 
 WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow]
 
+# The rulebook and models are deterministic and free of I/O (tests/test_layering.py), so the
+# sandbox may share them instead of re-importing them for every workflow run: a case that
+# continues-as-new each year starts many runs.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("models", "rules", "pydantic", "pydantic_core", "annotated_types")
+)
+
 
 def build_worker(client: Client, task_queue: str, activities: TransferActivities, **options) -> Worker:
     return Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
+        workflow_runner=SANDBOX,
         activities=activities.all(),
         graceful_shutdown_timeout=timedelta(seconds=10),
         **options,

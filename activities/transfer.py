@@ -19,7 +19,6 @@ from models.bsn import mask_bsn
 from models.ledger import (
     ApplyIncoming,
     AuditStep,
-    CaseProjection,
     LetterRequest,
     PaymentBooking,
     PaymentKind,
@@ -36,10 +35,10 @@ from models.steps import (
     PAY_BUYOUT,
     PAY_TRANSFER_VALUE,
     QUERY_PENSION_REGISTER,
-    RECORD_STATUTORY_STEP,
+    RECORD_STATUTORY_STEPS,
     SEND_LETTER,
-    UPDATE_CASE_PROJECTION,
     AppliedValue,
+    CaseProgress,
     ApplyIncomingInput,
     FundingCheckInput,
     IncomingInput,
@@ -87,7 +86,7 @@ class TransferActivities:
     def all(self) -> list:
         return [
             self.query_pension_register, self.check_funding_ratios, self.compute_transfer_value, self.pay_transfer_value,
-            self.pay_buyout, self.record_statutory_step, self.send_letter_to_participant, self.update_case_projection,
+            self.pay_buyout, self.record_statutory_steps, self.send_letter_to_participant,
             self.book_incoming_transfer, self.apply_incoming_transfer_value,
         ]
 
@@ -178,19 +177,17 @@ class TransferActivities:
             )
         )
 
-    @activity.defn(name=RECORD_STATUTORY_STEP)
-    async def record_statutory_step(self, step: AuditStep) -> None:
-        await self.admin.record_audit_step(step)
-        get_logger(subject=step.subject_id, article=step.article).info(step.step, due=str(step.due), actual=str(step.actual))
+    @activity.defn(name=RECORD_STATUTORY_STEPS)
+    async def record_statutory_steps(self, progress: CaseProgress) -> None:
+        """The audit log and the case's reporting row, in one transaction; repeats change nothing."""
+        await self.admin.record_progress(progress.steps, progress.projection)
+        for step in progress.steps:
+            get_logger(subject=step.subject_id, article=step.article).info(step.step, due=str(step.due), actual=str(step.actual))
 
     @activity.defn(name=SEND_LETTER)
     async def send_letter_to_participant(self, letter: LetterRequest) -> None:
         await self.admin.queue_letter(letter)
         await self.after_letter(letter)
-
-    @activity.defn(name=UPDATE_CASE_PROJECTION)
-    async def update_case_projection(self, projection: CaseProjection) -> None:
-        await self.admin.save_case_projection(projection)
 
     @activity.defn(name=BOOK_INCOMING_TRANSFER)
     async def book_incoming_transfer(self, incoming: IncomingInput) -> None:

@@ -9,6 +9,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from models.bsn import Bsn
+from models.ledger import AuditStep, CaseProjection
 from models.case import PensionCase
 from models.dates import LegalDate
 from models.money import Money
@@ -18,7 +19,7 @@ CHECK_FUNDING_RATIOS = "check_funding_ratios"  # PW 72, Besluit 23a
 COMPUTE_TRANSFER_VALUE = "compute_transfer_value"  # Besluit 25, 17e.6
 PAY_TRANSFER_VALUE = "pay_transfer_value"  # Besluit 17e.4
 PAY_BUYOUT = "pay_buyout"  # PW 66
-RECORD_STATUTORY_STEP = "record_statutory_step"  # audit log
+RECORD_STATUTORY_STEPS = "record_statutory_steps"  # audit log and the case's reporting row
 SEND_LETTER = "send_letter_to_participant"
 UPDATE_CASE_PROJECTION = "update_case_projection"
 BOOK_INCOMING_TRANSFER = "book_incoming_transfer"  # Besluit 17e.5, receiving role
@@ -103,3 +104,10 @@ class ApplyIncomingInput(BaseModel):
 class AppliedValue(BaseModel):
     rights_annual_pension: Money
     pension_date: LegalDate
+
+
+class CaseProgress(BaseModel):
+    """Statutory steps recorded since the last flush, and the case's reporting row (if changed)."""
+
+    steps: list[AuditStep]
+    projection: CaseProjection | None = None

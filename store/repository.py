@@ -138,14 +138,14 @@ class Administration:
             )
             return list(rows.scalars())
 
-    async def save_case_projection(self, projection: CaseProjection) -> None:
+    def _upsert_projection(self, projection: CaseProjection):
         values = projection.model_dump()
         statement = self._insert(TransferCase.__table__).values(**values)
-        statement = statement.on_conflict_do_update(
-            index_elements=["case_id"], set_={k: v for k, v in values.items() if k != "case_id"}
-        )
+        return statement.on_conflict_do_update(index_elements=["case_id"], set_={k: v for k, v in values.items() if k != "case_id"})
+
+    async def save_case_projection(self, projection: CaseProjection) -> None:
         async with self.transaction() as session:
-            await session.execute(statement)
+            await session.execute(self._upsert_projection(projection))
 
     async def case_projection(self, case_id: str) -> CaseProjection | None:
         async with self.transaction() as session:
@@ -267,6 +267,16 @@ class Administration:
         async with self.transaction() as session:
             row, _ = await self._insert_once(session, AuditEntry, step.idempotency_key, values)
         return row.id
+
+    async def record_progress(self, steps: list[AuditStep], projection: CaseProjection | None) -> None:
+        """Audit steps and the case's reporting row in one transaction (one round trip per cycle)."""
+        async with self.transaction() as session:
+            for step in steps:
+                values = step.model_dump(mode="json", exclude={"idempotency_key"})
+                values["due"], values["actual"] = step.due, step.actual
+                await self._insert_once(session, AuditEntry, step.idempotency_key, values)
+            if projection is not None:
+                await session.execute(self._upsert_projection(projection))
 
     async def audit_trail(self, subject_id: str) -> list[AuditStep]:
         async with self.transaction() as session:

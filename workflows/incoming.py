@@ -10,9 +10,10 @@ with workflow.unsafe.imports_passed_through():
     from models.steps import (
         APPLY_INCOMING_VALUE,
         BOOK_INCOMING_TRANSFER,
-        RECORD_STATUTORY_STEP,
+        RECORD_STATUTORY_STEPS,
         SEND_LETTER,
         AppliedValue,
+        CaseProgress,
         ApplyIncomingInput,
         IncomingInput,
     )
@@ -88,8 +89,8 @@ class IncomingTransferWorkflow:
     async def record(self, key: str, event: CaseEvent) -> None:
         self.events.append(event)
         await self.run_activity(
-            RECORD_STATUTORY_STEP,
-            AuditStep(idempotency_key=f"{key}/event/{len(self.events)}", subject_id=self.transfer_id, step=event.type.value,
+            RECORD_STATUTORY_STEPS,
+            CaseProgress(steps=[AuditStep(idempotency_key=f"{key}/event/{len(self.events)}", subject_id=self.transfer_id, step=event.type.value,
                       article=event.article or "", due=event.due, actual=event.date,
-                      details=event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "due", "article"})),
+                      details=event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "due", "article"}))]),
         )

@@ -24,9 +24,9 @@ with workflow.unsafe.imports_passed_through():
         PAY_BUYOUT,
         PAY_TRANSFER_VALUE,
         QUERY_PENSION_REGISTER,
-        RECORD_STATUTORY_STEP,
+        RECORD_STATUTORY_STEPS,
         SEND_LETTER,
-        UPDATE_CASE_PROJECTION,
+        CaseProgress,
         FundingCheckInput,
         PayBuyoutInput,
         PaymentOutcome,
@@ -69,6 +69,7 @@ class OutgoingTransferWorkflow:
         self.offer_open = False
         self.consent: bool | None = None
         self.case_id = ""
+        self.unrecorded: list[AuditStep] = []
 
     # -- what operators can ask and say ----------------------------------------------------
 
@@ -147,6 +148,7 @@ class OutgoingTransferWorkflow:
 
     async def wait_for(self, day: date) -> bool:
         """Sleep until `day`; True when death or the pension date ended the case first."""
+        await self.flush(with_projection=True)
         ending = min(
             [(self.case.pension_date, Outcome.PENSION_STARTED)]
             + ([(self.case.death_date, Outcome.DECEASED)] if self.case.death_date else []),
@@ -161,6 +163,7 @@ class OutgoingTransferWorkflow:
     async def attempt(self, due: date, article: str) -> bool:
         """One attempt: a register query and, when it names a provider, the payment. True when paid."""
         self.phase = Phase.AWAITING_QUERY
+        await self.flush()
         today = self.clock.today()
         answer: RegisterAnswer = await workflow.execute_activity(
             QUERY_PENSION_REGISTER, RegisterQueryInput(case_id=self.case_id, bsn=self.case.bsn, as_of=today),
@@ -205,6 +208,7 @@ class OutgoingTransferWorkflow:
             await self.clock.sleep_until(pay_on)
             self.statement = await self.transfer_value(pay_on)
             self.payment_tries += 1
+            await self.flush()
             try:
                 outcome: PaymentOutcome = await workflow.execute_activity(
                     PAY_TRANSFER_VALUE,
@@ -264,6 +268,7 @@ class OutgoingTransferWorkflow:
             {"reason": f"Wij hebben {failed_attempts} keer tevergeefs geprobeerd uw pensioen over te dragen.",
              "amount": str(self.statement.value), "route_article": route_article},
         )
+        await self.flush(with_projection=True)
         answered = await self.clock.wait_condition_until(lambda: self.consent is not None, answer_by)
         self.offer_open = False
         if not (answered and self.consent):
@@ -288,7 +293,7 @@ class OutgoingTransferWorkflow:
             next_query_article="17e.2", payment_tries=self.payment_tries, buyout_offered=self.buyout_offered,
         )
         self.set_due(next_query, "17e.2")
-        await self.project()
+        await self.flush(with_projection=True)
         workflow.continue_as_new(self.data.model_copy(update={"carry": carry}))
 
     # -- recording -------------------------------------------------------------------------
@@ -302,14 +307,31 @@ class OutgoingTransferWorkflow:
             await self.record(CaseEvent(type=EventType.DEADLINE_BREACHED, date=today, due=due, article=article))
 
     async def record(self, event: CaseEvent) -> None:
+        """Add a statutory step to the case's record; it reaches the audit log at the next flush
+        (before any call to the outside world, and at the end of every cycle)."""
         self.events.append(event)
         details: dict[str, Any] = event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "due", "article"})
-        await workflow.execute_activity(
-            RECORD_STATUTORY_STEP,
+        self.unrecorded.append(
             AuditStep(
                 idempotency_key=f"{workflow.info().workflow_id}/event/{len(self.events)}", subject_id=self.case_id,
                 step=event.type.value, article=event.article or "", due=event.due, actual=event.date, details=details,
-            ),
+            )
+        )
+
+    async def flush(self, with_projection: bool = False) -> None:
+        """Write buffered steps (and the reporting row) to the administration in one activity."""
+        if not self.unrecorded and not with_projection:
+            return
+        projection = None
+        if with_projection:
+            projection = CaseProjection(
+                case_id=self.case_id, regime=self.regime.value, status=self.phase.value,
+                failed_attempts=len(counted_failures(self.failures)), next_due=self.next_due,
+                next_due_article=self.next_due_article, outcome=self.outcome.value if self.outcome else None,
+            )
+        steps, self.unrecorded = self.unrecorded, []
+        await workflow.execute_activity(
+            RECORD_STATUTORY_STEPS, CaseProgress(steps=steps, projection=projection),
             start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
 
@@ -330,19 +352,7 @@ class OutgoingTransferWorkflow:
         self.outcome, self.phase = outcome, Phase.CLOSED
         self.set_due(None, None)
         await self.record(CaseEvent(type=EventType.CLOSED, date=self.clock.today(), outcome=outcome))
-        await self.project()
-
-    async def project(self) -> None:
-        """Keep the administration's reporting row in step with the case."""
-        await workflow.execute_activity(
-            UPDATE_CASE_PROJECTION,
-            CaseProjection(
-                case_id=self.case_id, regime=self.regime.value, status=self.phase.value,
-                failed_attempts=len(counted_failures(self.failures)), next_due=self.next_due,
-                next_due_article=self.next_due_article, outcome=self.outcome.value if self.outcome else None,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
-        )
+        await self.flush(with_projection=True)
 
     def result(self) -> CaseResult:
         return CaseResult(case_id=self.case_id, outcome=self.outcome or Outcome.OPEN, events=self.events)
