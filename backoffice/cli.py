@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from backoffice import admin_cli, rules_cli
+from backoffice import admin_cli, rules_cli, stack_cli
 from backoffice.errors import user_errors
 
 app = typer.Typer(
@@ -16,6 +16,10 @@ app = typer.Typer(
 )
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(admin_cli.app, name="admin")
+app.command()(stack_cli.up)
+app.command()(stack_cli.down)
+app.command()(stack_cli.worker)
+app.command()(stack_cli.demo)
 
 
 @app.command()

@@ -41,7 +41,12 @@ def make_async_engine(url: str | URL) -> AsyncEngine:
     if target.get_backend_name() == "sqlite":
         if target.database:
             Path(target.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        # SQLite has one writer at a time. One connection per process makes concurrent
+        # activities queue in the pool (cheaply, in asyncio) instead of in SQLite's busy
+        # handler, which backs off with sleeps; other processes still meet the busy timeout.
+        engine = create_async_engine(
+            target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S}, pool_size=1, max_overflow=0, pool_timeout=300
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(target, pool_size=10, max_overflow=10, pool_pre_ping=True)

