@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 demo: setup
-	$(BIN)/wkp rules explain examples/case.json
+	$(BIN)/wkp demo
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -15,7 +15,8 @@ from decimal import Decimal
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import distinct, func, select
-from temporalio.client import WorkflowAlreadyStartedError
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.common import WorkflowIDReusePolicy
 
 from backoffice.stack import DEFAULT_PROVIDERS
 from config.settings import Settings
@@ -93,6 +94,8 @@ async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: 
             await client.start_workflow(
                 OutgoingTransferWorkflow.run, OutgoingTransferInput(provider=settings.provider, case=case, legal=legal),
                 id=f"wkp-out-{settings.provider}-{case.case_id}", task_queue=settings.task_queue,
+                # A closed case (transferred, bought off) must never start again.
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
             started += 1
         except WorkflowAlreadyStartedError:
@@ -101,14 +104,14 @@ async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: 
 
 
 async def progress_of(settings: Settings, case_ids: list[str]) -> int:
-    """Cases that took their first step: a register query, or closed without one."""
+    """Cases whose first attempt concluded: paid or otherwise closed, failed, or suspended."""
     admin = open_administration(settings)
     try:
         async with admin.transaction() as session:
             return (
                 await session.execute(
                     select(func.count(distinct(AuditEntry.subject_id))).where(
-                        AuditEntry.subject_id.in_(case_ids), AuditEntry.step.in_(["register_query", "closed"])
+                        AuditEntry.subject_id.in_(case_ids), AuditEntry.step.in_(["closed", "transfer_failed", "suspended"])
                     )
                 )
             ).scalar_one()
@@ -118,7 +121,7 @@ async def progress_of(settings: Settings, case_ids: list[str]) -> int:
 
 async def wait_for_first_steps(settings: Settings, case_ids: list[str], show: bool) -> int:
     deadline = time.monotonic() + PROGRESS_LIMIT_S
-    with Progress(TextColumn("cases through their first step"), BarColumn(), MofNCompleteColumn(), disable=not show, transient=True) as bar:
+    with Progress(TextColumn("cases through their first attempt"), BarColumn(), MofNCompleteColumn(), disable=not show, transient=True) as bar:
         task = bar.add_task("", total=len(case_ids))
         done = 0
         while done < len(case_ids) and time.monotonic() < deadline:

@@ -40,7 +40,7 @@ def services(settings: Settings) -> list[Service]:
     python = sys.executable
     return [
         Service("temporal", [temporal_cli(), "server", "start-dev", "--db-filename", str(home / "temporal.db"),
-                             "--port", str(port_of(settings.temporal_address)), "--ui-port", "8233", "--log-level", "warn"],
+                             "--port", str(port_of(settings.temporal_address)), "--ui-port", str(settings.ui_port), "--log-level", "warn"],
                 port_of(settings.temporal_address)),
         Service("register", [python, "-m", "stubs.register", "--spells", str(home / "register-spells.json"),
                              "--port", str(port_of(settings.register_url)), "--token", settings.register_token], port_of(settings.register_url)),
@@ -113,9 +113,33 @@ def stop(settings: Settings, say=print) -> None:
         say("nothing to stop")
         return
     for name, pid in reversed(list(json.loads(path.read_text()).items())):
-        try:
-            os.killpg(pid, signal.SIGTERM)
+        if terminate_group(pid):
             say(f"  {name:<10} stopped (pid {pid})")
-        except ProcessLookupError:
-            pass
     path.unlink()
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.killpg(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def terminate_group(pid: int, limit_s: float = 30) -> bool:
+    """SIGTERM the process group, wait until it is gone (SIGKILL after `limit_s`); False when
+    it was not running."""
+    if not alive(pid):
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + limit_s
+    while alive(pid):
+        if time.monotonic() > deadline:
+            os.killpg(pid, signal.SIGKILL)
+            break
+        try:
+            os.waitpid(pid, os.WNOHANG)  # reap it when it is our own child
+        except ChildProcessError:
+            pass
+        time.sleep(0.1)  # waiting for a process to exit, bounded by the deadline
+    return True

@@ -11,7 +11,8 @@ from backoffice.errors import fail, user_errors
 from backoffice.stack import start, stop
 from config.settings import get_settings
 
-UI = "http://localhost:8233"
+def ui(settings) -> str:
+    return f"http://localhost:{settings.ui_port}"
 
 
 @user_errors
@@ -25,7 +26,7 @@ def up(detach: Annotated[bool, typer.Option("--detach", help="leave the stack ru
     except RuntimeError as error:
         stop(settings, say=lambda _line: None)
         raise fail(str(error)) from None
-    print(f"Temporal UI: {UI}/namespaces/{settings.namespace}/workflows")
+    print(f"Temporal UI: {ui(settings)}/namespaces/{settings.namespace}/workflows")
     if detach:
         print("stop it with: wkp down")
         return
@@ -77,13 +78,13 @@ def demo(
         started = await job.start_cases(settings, generated, on)
         print(f"started {started} cases ({cases - started} were running already)")
         done = await job.wait_for_first_steps(settings, case_ids, progress)
-        print(f"{done} of {cases} cases took their first statutory step")
+        print(f"{done} of {cases} cases concluded their first attempt")
         return await job.summary(settings, case_ids)
 
-    print_report(asyncio.run(main()), settings.namespace, case_ids[0], settings.provider)
+    print_report(asyncio.run(main()), ui(settings), settings.namespace, case_ids[0], settings.provider)
 
 
-def print_report(report: dict, namespace: str, example: str, provider: str) -> None:
+def print_report(report: dict, ui_url: str, namespace: str, example: str, provider: str) -> None:
     print("\nWhat happened:")
     for state, count in sorted(report["states"].items(), key=lambda item: -item[1]):
         print(f"  {state:<18} {count:>5}")
@@ -94,7 +95,7 @@ def print_report(report: dict, namespace: str, example: str, provider: str) -> N
     if report["next_queries"]:
         print(f"  next yearly register query (17e.2) from {report['next_queries'][0]}")
     print("\nWhere to look:")
-    print(f"  Temporal UI:   {UI}/namespaces/{namespace}/workflows")
-    print(f"  one case:      {UI}/namespaces/{namespace}/workflows/wkp-out-{provider}-{example}")
+    print(f"  Temporal UI:   {ui_url}/namespaces/{namespace}/workflows")
+    print(f"  one case:      {ui_url}/namespaces/{namespace}/workflows/wkp-out-{provider}-{example}")
     print("  logs:          .wkp/logs/   administration: .wkp/administration.db")
     print("  stop the stack: .venv/bin/wkp down")

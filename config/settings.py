@@ -9,6 +9,7 @@
 | WKP_EXTRA_HOLIDAYS | JSON list of Royal-decree days (Atw 3.3) | ["2022-05-27"] |
 | WKP_TEMPORAL_ADDRESS | the Temporal frontend (host:port) | localhost:7233 (the embedded dev server) |
 | WKP_NAMESPACE | Temporal namespace | default |
+| WKP_UI_PORT | the embedded dev server's web UI | 8233 |
 | WKP_TASK_QUEUE | the worker's task queue | wkp |
 | WKP_PROVIDER | the provider running the engine (transferring/receiving role) | PF-A |
 | WKP_REGISTER_URL, WKP_REGISTER_TOKEN | the pension register API and its bearer token | http://127.0.0.1:8301, register-token |
@@ -47,6 +48,7 @@ class Settings(BaseSettings):
     extra_holidays: list[LegalDate] = Field(default_factory=lambda: list(KNOWN_DECREE_DAYS))
     temporal_address: str = "localhost:7233"
     namespace: str = "default"
+    ui_port: int = 8233
     task_queue: str = "wkp"
     provider: str = "PF-A"
     register_url: str = "http://127.0.0.1:8301"

@@ -204,3 +204,4 @@ async def test_every_recorded_history_replays_without_nondeterminism(simulated):
     outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     failures = {run_id: str(error) for run_id, error in outcome.replay_failures.items()}
     assert failures == {}
+
