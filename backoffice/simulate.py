@@ -132,11 +132,18 @@ async def simulate(
     basis: ActuarialBasis,
     histories: list[WorkflowHistory] | None = None,
     progress: Callable[[date], None] = no_progress,
+    register_config: RegisterConfig | None = None,
+    register_stats: list | None = None,
 ) -> list[dict]:
     """Run `scenario`; one result line per case and incoming transfer. Pass a list as
-    `histories` to receive every recorded workflow history too (for replay tests)."""
+    `histories` to receive every recorded workflow history too (for replay tests);
+    `register_config` injects register faults, latency or a capacity limit, and a list passed
+    as `register_stats` receives the register's counters."""
     token = base64.b64encode(secrets.token_bytes(12)).decode()
-    register_app = create_register_app(scenario.accrual_spells, RegisterConfig(token=token))
+    register_config = (register_config or RegisterConfig()).model_copy(update={"token": token})
+    register_app = create_register_app(scenario.accrual_spells, register_config)
+    if register_stats is not None:
+        register_stats.append(register_app.state.stats)
     providers_app = create_providers_app(dict(scenario.providers))
     client_box: list[Client] = []
     async with (
