@@ -1,6 +1,5 @@
 """The `wkp` command line."""
 
-import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -29,14 +28,14 @@ def simulate(
 ) -> None:
     """Run a scenario through the real workflows on a time-skipping server; one JSON line per
     case and per incoming transfer."""
-    from backoffice.simulate import print_lines, simulate as run_simulation
+    from backoffice.simulate import print_lines, simulate_sharded
     from config.logging import configure_logging
     from config.settings import get_settings
     from rules.scenario import load_scenario
 
     configure_logging(level="WARNING")
     scenario = load_scenario(scenario_file)
-    print_lines(asyncio.run(run_simulation(scenario, get_settings().actuarial_basis())))
+    print_lines(simulate_sharded(scenario, get_settings().actuarial_basis()))
 
 if __name__ == "__main__":
     app()

@@ -3,13 +3,12 @@ early, found late, never found with and without consent, refusals, suspension, l
 transitional and 17f regimes, incoming transfers). Prints wall time and outcome counts.
 Run: .venv/bin/python bench/simulate_scenario.py [CASES] [--write FILE]"""
 
-import asyncio
 import json
 import sys
 import time
 from collections import Counter
 
-from backoffice.simulate import simulate
+from backoffice.simulate import simulate_sharded
 from config.logging import configure_logging
 from models.bsn import bsn_problem
 from rules.basis import load_basis
@@ -54,7 +53,7 @@ def main() -> None:
             json.dump(scenario, out)
     configure_logging(level="WARNING")
     started = time.perf_counter()
-    lines = asyncio.run(simulate(validate_scenario(scenario), load_basis()))
+    lines = simulate_sharded(validate_scenario(scenario), load_basis())
     elapsed = time.perf_counter() - started
     events = sum(len(line["events"]) for line in lines)
     print(f"simulate: {cases} cases + {len(scenario['incoming'])} incoming over 10 years in {elapsed:.1f} s "
