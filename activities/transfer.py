@@ -41,7 +41,6 @@ from models.steps import (
     CaseProgress,
     ApplyIncomingInput,
     FundingCheckInput,
-    IncomingInput,
     PayBuyoutInput,
     PaymentOutcome,
     PayTransferInput,
@@ -190,8 +189,8 @@ class TransferActivities:
         await self.after_letter(letter)
 
     @activity.defn(name=BOOK_INCOMING_TRANSFER)
-    async def book_incoming_transfer(self, incoming: IncomingInput) -> None:
-        await self.admin.book_receipt(ReceiptBooking(**incoming.model_dump()))
+    async def book_incoming_transfer(self, receipt: ReceiptBooking) -> None:
+        await self.admin.book_receipt(receipt)
 
     @activity.defn(name=APPLY_INCOMING_VALUE)
     async def apply_incoming_transfer_value(self, request: ApplyIncomingInput) -> AppliedValue:

@@ -9,7 +9,7 @@ from datetime import date
 from pydantic import BaseModel, ConfigDict
 
 from models.bsn import Bsn
-from models.ledger import AuditStep, CaseProjection
+from models.ledger import AuditStep, CaseProjection  # noqa: F401 - AuditStep in CaseProgress
 from models.case import PensionCase
 from models.dates import LegalDate
 from models.money import Money
@@ -78,18 +78,6 @@ class PayBuyoutInput(BaseModel):
     case_id: str
     amount: Money
     paid_on: LegalDate
-
-
-class IncomingInput(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    idempotency_key: str
-    transfer_id: str
-    from_provider: str
-    bsn: Bsn
-    birth_date: LegalDate
-    amount: Money
-    received: LegalDate
 
 
 class ApplyIncomingInput(BaseModel):

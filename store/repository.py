@@ -261,20 +261,21 @@ class Administration:
     def _letter(row: Letter, created: bool) -> QueuedLetter:
         return QueuedLetter.model_validate({**vars(row), "created": created})
 
-    async def record_audit_step(self, step: AuditStep) -> int:
+    async def _insert_audit_step(self, session: AsyncSession, step: AuditStep) -> int:
         values = step.model_dump(mode="json", exclude={"idempotency_key"})
         values["due"], values["actual"] = step.due, step.actual
-        async with self.transaction() as session:
-            row, _ = await self._insert_once(session, AuditEntry, step.idempotency_key, values)
+        row, _ = await self._insert_once(session, AuditEntry, step.idempotency_key, values)
         return row.id
+
+    async def record_audit_step(self, step: AuditStep) -> int:
+        async with self.transaction() as session:
+            return await self._insert_audit_step(session, step)
 
     async def record_progress(self, steps: list[AuditStep], projection: CaseProjection | None) -> None:
         """Audit steps and the case's reporting row in one transaction (one round trip per cycle)."""
         async with self.transaction() as session:
             for step in steps:
-                values = step.model_dump(mode="json", exclude={"idempotency_key"})
-                values["due"], values["actual"] = step.due, step.actual
-                await self._insert_once(session, AuditEntry, step.idempotency_key, values)
+                await self._insert_audit_step(session, step)
             if projection is not None:
                 await session.execute(self._upsert_projection(projection))
 

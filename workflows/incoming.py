@@ -6,7 +6,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from models.events import CaseEvent, EventType, Outcome
-    from models.ledger import AuditStep, LetterKind, LetterRequest
+    from models.ledger import AuditStep, LetterKind, LetterRequest, ReceiptBooking
     from models.steps import (
         APPLY_INCOMING_VALUE,
         BOOK_INCOMING_TRANSFER,
@@ -15,7 +15,6 @@ with workflow.unsafe.imports_passed_through():
         AppliedValue,
         CaseProgress,
         ApplyIncomingInput,
-        IncomingInput,
     )
     from models.transfer import IncomingResult, IncomingTransferInput
     from rules.calendar import LegalCalendar
@@ -47,7 +46,7 @@ class IncomingTransferWorkflow:
         await clock.sleep_until(transfer.received)
         await self.run_activity(
             BOOK_INCOMING_TRANSFER,
-            IncomingInput(idempotency_key=f"{key}/receipt", transfer_id=transfer.transfer_id, from_provider=transfer.from_provider,
+            ReceiptBooking(idempotency_key=f"{key}/receipt", transfer_id=transfer.transfer_id, from_provider=transfer.from_provider,
                           bsn=transfer.bsn, birth_date=transfer.birth_date, amount=transfer.amount, received=transfer.received),
         )
         await self.record(key, CaseEvent(type=EventType.RECEIVED, date=transfer.received, amount=transfer.amount, provider=transfer.from_provider))
