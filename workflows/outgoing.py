@@ -12,7 +12,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models.events import CaseEvent, EventType, Outcome
@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.eligibility import Verdict, assess
     from rules.regime import Regime, first_query_article, first_query_due, regime_for
     from rules.suspension import SuspensionCheck
-    from rules.thresholds import ThresholdTable
+    from rules.thresholds import MissingThreshold, ThresholdTable
     from rules.transfer_value import TransferValueStatement
     from workflows.legal_clock import LegalClock
 
@@ -119,7 +119,7 @@ class OutgoingTransferWorkflow:
         self.events, self.failures = list(carry.events), list(carry.failure_dates)
         self.payment_tries, self.buyout_offered = carry.payment_tries, carry.buyout_offered
         query_on, due, article = carry.next_query, carry.next_query_due, carry.next_query_article
-        for cycle in range(1, CYCLES_PER_RUN + 1):
+        for _cycle in range(CYCLES_PER_RUN):
             self.set_due(due, article)
             if await self.wait_for(query_on):
                 return self.result()
@@ -145,7 +145,11 @@ class OutgoingTransferWorkflow:
 
     async def begin(self) -> Carry | None:
         """Eligibility (PW 55.6, 70a), the letters due first, and the first query's date."""
-        verdict = assess(self.case, ThresholdTable(self.data.legal.thresholds))
+        try:
+            verdict = assess(self.case, ThresholdTable(self.data.legal.thresholds))
+        except MissingThreshold as missing:
+            # Never a guess: the case fails with the reason, for an operator to see and mend.
+            raise ApplicationError(str(missing), type="MissingThreshold", non_retryable=True) from None
         today = self.clock.today()
         if verdict.verdict is Verdict.LAPSED:
             await self.record(CaseEvent(type=EventType.LAPSED, date=today, article="55.6"))
@@ -159,7 +163,10 @@ class OutgoingTransferWorkflow:
         article = first_query_article(self.regime)
         if self.regime is Regime.EXISTING:
             if self.data.wave_date is None:
-                raise ValueError("wave_date: an existing small pension (Besluit 17f) needs its wave date from the plan")
+                raise ApplicationError(
+                    "wave_date: an existing small pension (Besluit 17f) needs its wave date from the plan",
+                    type="MissingWaveDate", non_retryable=True,
+                )
             due = query_on = self.data.wave_date
             await self.inform(LetterKind.INTENDED_TRANSFER, "17f.1.c", None, {"wave_date": due.isoformat()})
         else:

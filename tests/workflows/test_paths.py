@@ -205,3 +205,31 @@ async def test_every_recorded_history_replays_without_nondeterminism(simulated):
     failures = {run_id: str(error) for run_id, error in outcome.replay_failures.items()}
     assert failures == {}
 
+
+
+async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guessing(basis):
+    from temporalio.client import WorkflowFailureError
+    from temporalio.contrib.pydantic import pydantic_data_converter
+    from temporalio.testing import WorkflowEnvironment
+
+    from config.binaries import temporal_test_server
+    from models.transfer import OutgoingTransferInput
+    from tests.conftest import make_case
+    from worker import build_worker
+    from workflows.outgoing import OutgoingTransferWorkflow
+
+    case = make_case(participation_end=date(2025, 3, 31))  # RULES.md's table ends with 2024
+    async with await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter
+    ) as env:
+        async with build_worker(env.client, "no-threshold", activities=_NoActivities()):
+            with pytest.raises(WorkflowFailureError) as failed:
+                await env.client.execute_workflow(
+                    OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case), id="wkp-out-PF-A-C-1", task_queue="no-threshold"
+                )
+    assert "no small-pension threshold (PW 66) is configured for 2025" in str(failed.value.cause)
+
+
+class _NoActivities:
+    def all(self) -> list:
+        return []
