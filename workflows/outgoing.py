@@ -349,7 +349,7 @@ class OutgoingTransferWorkflow:
                 next_due_article=self.next_due_article, outcome=self.outcome.value if self.outcome else None,
             )
         steps, self.unrecorded = self.unrecorded, []
-        await workflow.execute_local_activity(
+        await workflow.execute_activity(
             RECORD_STATUTORY_STEPS, CaseProgress(steps=steps, projection=projection),
             start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
