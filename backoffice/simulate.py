@@ -49,6 +49,7 @@ from workflows.incoming import IncomingTransferWorkflow
 from workflows.outgoing import OutgoingTransferWorkflow
 
 TASK_QUEUE = "wkp-simulation"
+RPC_TIMEOUT = timedelta(seconds=60)
 DEFAULT_FUNDING_RATIO = Decimal("1.10")  # FORMAT.md: months not listed
 
 
@@ -203,17 +204,22 @@ async def start_all(client: Client, scenario: Scenario, legal: LegalSettings) ->
 async def report(kind: str, handle, until) -> dict:
     """A case's record as of `until`: the server's clock runs on while results are read, so
     anything dated later is cut off, and a case closed after `until` is still open."""
-    description = await handle.describe()
+    # Generous timeouts: right after a long skip the worker may still be busy with the last tasks.
+    description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
     finished = description.status == WorkflowExecutionStatus.COMPLETED
     if kind == "case":
         if finished:
-            result = await handle.result()
+            result = await handle.result(rpc_timeout=RPC_TIMEOUT)
         else:
-            status = await handle.query("status", result_type=CaseStatus)
+            status = await handle.query("status", result_type=CaseStatus, rpc_timeout=RPC_TIMEOUT)
             result = CaseResult(case_id=status.case_id, outcome=Outcome.OPEN, events=status.events)
         subject = {"case_id": result.case_id}
     else:
-        result = await handle.result() if finished else await handle.query("status", result_type=IncomingResult)
+        result = (
+            await handle.result(rpc_timeout=RPC_TIMEOUT)
+            if finished
+            else await handle.query("status", result_type=IncomingResult, rpc_timeout=RPC_TIMEOUT)
+        )
         subject = {"transfer_id": result.transfer_id}
     kept = [event for event in result.events if event.date <= until]
     outcome = result.outcome if len(kept) == len(result.events) else Outcome.OPEN
