@@ -12,8 +12,9 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.transfer import TransferActivities
 from workflows.incoming import IncomingTransferWorkflow
 from workflows.outgoing import OutgoingTransferWorkflow
+from workflows.wave import WaveWorkflow
 
-WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow]
+WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow, WaveWorkflow]
 
 # The rulebook and models are deterministic and free of I/O (tests/test_layering.py), so the
 # sandbox may share them instead of re-importing them for every workflow run: a case that

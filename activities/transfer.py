@@ -47,6 +47,7 @@ from models.steps import (
     RegisterQueryInput,
     TransferValueInput,
 )
+from models.wave import LOAD_WAVE_PAGE, WavePage, WavePageInput
 from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
 from rules.basis import ActuarialBasis
 from rules.calendar import add_years
@@ -86,7 +87,7 @@ class TransferActivities:
         return [
             self.query_pension_register, self.check_funding_ratios, self.compute_transfer_value, self.pay_transfer_value,
             self.pay_buyout, self.record_statutory_steps, self.send_letter_to_participant,
-            self.book_incoming_transfer, self.apply_incoming_transfer_value,
+            self.book_incoming_transfer, self.apply_incoming_transfer_value, self.load_wave_page,
         ]
 
     @activity.defn(name=QUERY_PENSION_REGISTER)
@@ -202,3 +203,12 @@ class TransferActivities:
             ApplyIncoming(idempotency_key=request.idempotency_key, applied_on=request.applied_on, rights_annual_pension=rights)
         )
         return AppliedValue(rights_annual_pension=rights, pension_date=pension_date)
+
+    @activity.defn(name=LOAD_WAVE_PAGE)
+    async def load_wave_page(self, request: WavePageInput) -> WavePage:
+        """The next page of a wave's cases, from the administration."""
+        try:
+            wave_date, cases = await self.admin.wave_page(request.wave_id, request.after, request.limit)
+        except NotFound as error:
+            raise ApplicationError(str(error), type="UnknownWave", non_retryable=True) from None
+        return WavePage(wave_date=wave_date, cases=cases)

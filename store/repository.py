@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -41,6 +41,8 @@ from store.schema import (
     Provider,
     Receipt,
     TransferCase,
+    Wave,
+    WaveMember,
 )
 
 
@@ -236,6 +238,49 @@ class Administration:
     @staticmethod
     def _receipt(row: Receipt, created: bool) -> BookedReceipt:
         return BookedReceipt.model_validate({**vars(row), "created": created})
+
+    # -- waves -------------------------------------------------------------------------------
+
+    async def define_wave(self, wave_id: str, case_ids: list[str], wave_date: date | None = None) -> int:
+        """Record a wave and its members; repeating it adds only members not there yet."""
+        async with self.transaction() as session:
+            known = set((await session.execute(select(Entitlement.case_id).where(Entitlement.case_id.in_(case_ids)))).scalars())
+            unknown = sorted(set(case_ids) - known)
+            if unknown:
+                raise NotFound(f"case_ids: not in the administration: {', '.join(unknown[:5])}" + (" …" if len(unknown) > 5 else ""))
+            await session.execute(
+                self._insert(Wave).values(wave_id=wave_id, wave_date=wave_date).on_conflict_do_nothing(index_elements=["wave_id"])
+            )
+            if case_ids:
+                await session.execute(
+                    self._insert(WaveMember).on_conflict_do_nothing(index_elements=["wave_id", "case_id"]),
+                    [{"wave_id": wave_id, "case_id": case_id} for case_id in case_ids],
+                )
+            return (await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))).scalar_one()
+
+    async def wave_page(self, wave_id: str, after: str | None, limit: int) -> tuple[date | None, list[PensionCase]]:
+        """The wave's date and the next `limit` of its cases in case_id order after `after`."""
+        async with self.transaction() as session:
+            wave = await session.get(Wave, wave_id)
+            if wave is None:
+                raise NotFound(f"wave_id: no wave {wave_id!r} in the administration")
+            query = select(WaveMember.case_id).where(WaveMember.wave_id == wave_id).order_by(WaveMember.case_id).limit(limit)
+            if after is not None:
+                query = query.where(WaveMember.case_id > after)
+            case_ids = list((await session.execute(query)).scalars())
+        return wave.wave_date, [await self.load_case(case_id) for case_id in case_ids]
+
+    async def wave_case_states(self, wave_id: str) -> dict[str, int]:
+        """How many of a wave's cases are in each state of the reporting projection."""
+        async with self.transaction() as session:
+            rows = await session.execute(
+                select(func.coalesce(TransferCase.outcome, TransferCase.status, "not_started"), func.count())
+                .select_from(WaveMember)
+                .outerjoin(TransferCase, TransferCase.case_id == WaveMember.case_id)
+                .where(WaveMember.wave_id == wave_id)
+                .group_by(func.coalesce(TransferCase.outcome, TransferCase.status, "not_started"))
+            )
+            return dict(rows.all())
 
     # -- letters and the audit log ---------------------------------------------------------
 

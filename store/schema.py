@@ -141,3 +141,21 @@ class AuditEntry(Base):
     actual: Mapped[date] = mapped_column(Date)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Wave(Base):
+    """A batch of cases the back-office starts together (a 17f plan wave, the art. 56 cohort, a
+    month's new former participants)."""
+
+    __tablename__ = "waves"
+
+    wave_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    wave_date: Mapped[date | None] = mapped_column(Date, nullable=True, comment="Besluit 17f: the plan's date")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class WaveMember(Base):
+    __tablename__ = "wave_members"
+
+    wave_id: Mapped[str] = mapped_column(ForeignKey("waves.wave_id"), primary_key=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("entitlements.case_id"), primary_key=True)

@@ -1,0 +1,45 @@
+"""Inputs, state and results of the wave workflow (back-office batches)."""
+
+from pydantic import BaseModel, Field
+
+from models.case import PensionCase
+from models.dates import LegalDate
+from models.transfer import LegalSettings
+
+LOAD_WAVE_PAGE = "load_wave_page"
+
+
+class WaveCounts(BaseModel):
+    started: int = 0
+    already_running: int = Field(default=0, description="cases started elsewhere before: not started twice")
+
+
+class WaveInput(BaseModel):
+    provider: str
+    wave_id: str
+    legal: LegalSettings = Field(default_factory=LegalSettings)
+    window: int = Field(default=50, ge=1, le=1000, description="case starts in flight at once")
+    page_size: int = Field(default=500, ge=1, le=5000, description="cases per run; continue-as-new after each")
+    start_paused: bool = False
+    cursor: str | None = Field(default=None, description="the last case_id of the pages already done")
+    counts: WaveCounts = Field(default_factory=WaveCounts)
+
+
+class WavePageInput(BaseModel):
+    wave_id: str
+    after: str | None = None
+    limit: int
+
+
+class WavePage(BaseModel):
+    wave_date: LegalDate | None = None
+    cases: list[PensionCase]
+
+
+class WaveProgress(BaseModel):
+    wave_id: str
+    counts: WaveCounts
+    paused: bool
+    cancelled: bool
+    done: bool
+    cursor: str | None

@@ -1,0 +1,113 @@
+"""The wave: every case of the selection started exactly once, in windows, page by page; paused,
+resumed and cancelled without losing or duplicating a case."""
+
+import secrets
+from datetime import date
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+
+from activities.transfer import TransferActivities
+from config.binaries import temporal_test_server
+from models.ledger import ProviderRecord
+from models.transfer import OutgoingTransferInput
+from models.wave import WaveInput
+from register_client.client import RegisterClient
+from store.bsn_protection import BsnProtector
+from store.database import make_async_engine, migrate
+from store.repository import Administration
+from stubs.providers import create_providers_app
+from stubs.register import RegisterConfig, create_register_app
+from stubs.serve import serving
+from tests.conftest import make_case, nth_bsn
+from worker import build_worker
+from workflows.outgoing import OutgoingTransferWorkflow
+from workflows.wave import WaveWorkflow, case_workflow_id
+
+CASES = [make_case(case_id=f"W-{i:03d}", bsn=nth_bsn(100 + i), participation_end=date(2021, 3, 31)) for i in range(25)]
+
+
+@pytest.fixture
+async def world(tmp_path, basis):
+    url = f"sqlite:///{tmp_path / 'administration.db'}"
+    migrate(url)
+    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    await admin.upsert_provider(ProviderRecord(id="PF-A", kind="fund"))
+    for case in CASES:
+        await admin.add_case(case)
+    await admin.define_wave("W1", [case.case_id for case in CASES])
+    async with (
+        serving(create_register_app([], RegisterConfig(token="T"))) as register_url,
+        serving(create_providers_app({})) as providers_url,
+        RegisterClient(register_url, "T") as register,
+        await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter) as env,
+    ):
+        activities = TransferActivities(admin, register, providers_url, basis)
+        async with build_worker(env.client, "waves", activities):
+            yield env.client
+    await admin.engine.dispose()
+
+
+async def start_wave(client, **options):
+    return await client.start_workflow(
+        WaveWorkflow.run, WaveInput(provider="PF-A", wave_id="W1", window=4, page_size=10, **options),
+        id="wkp-wave-PF-A-W1", task_queue="waves", id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+    )
+
+
+async def started_cases(client) -> set[str]:
+    found = set()
+    for case in CASES:
+        try:
+            await client.get_workflow_handle(case_workflow_id("PF-A", case.case_id)).describe()
+            found.add(case.case_id)
+        except RPCError:
+            pass
+    return found
+
+
+async def test_every_case_is_started_once_and_a_second_start_is_a_no_op(world):
+    handle = await start_wave(world)
+    result = await handle.result()
+    assert (result.counts.started, result.counts.already_running, result.done) == (25, 0, True)
+    assert await started_cases(world) == {case.case_id for case in CASES}
+    description = await handle.describe()
+    assert description.status == WorkflowExecutionStatus.COMPLETED
+    with pytest.raises(WorkflowAlreadyStartedError):
+        await start_wave(world)
+
+
+async def test_cases_already_running_elsewhere_are_not_started_twice(world):
+    for case in CASES[:3]:
+        await world.start_workflow(
+            OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case),
+            id=case_workflow_id("PF-A", case.case_id), task_queue="waves",
+        )
+    result = await (await start_wave(world)).result()
+    assert (result.counts.started, result.counts.already_running) == (22, 3)
+
+
+async def test_pause_and_resume(world):
+    handle = await start_wave(world, start_paused=True)
+    progress = await handle.query(WaveWorkflow.progress)
+    assert progress.paused and progress.counts.started == 0
+    assert await started_cases(world) == set()
+    await handle.execute_update(WaveWorkflow.resume)
+    result = await handle.result()
+    assert result.counts.started == 25 and not result.paused
+
+
+async def test_cancel_stops_further_starts(world):
+    handle = await start_wave(world, start_paused=True)
+    cancelled = await handle.execute_update(WaveWorkflow.cancel)
+    assert cancelled.cancelled
+    result = await handle.result()
+    assert result.cancelled and result.counts.started == 0
+    assert await started_cases(world) == set()
+    with pytest.raises(Exception, match="not found"):  # a finished wave takes no more updates
+        await handle.execute_update(WaveWorkflow.resume)

@@ -1,0 +1,107 @@
+"""A wave: the back-office's durable batch, id `wkp-wave-{provider}-{wave_id}`.
+
+It pages through the wave's cases in the administration and starts each as its own case
+workflow, a window at a time (after samples-python's batch_sliding_window). A case outlives its
+wave by years, so cases are started as abandoned children: the wave is done when every case has
+started. A case already running (started elsewhere, or by an earlier run of this wave) is counted
+and never started twice. Pause, resume and cancel are updates; cancelling stops further starts
+and leaves started cases running. Continue-as-new after every page keeps the history small.
+"""
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from temporalio.common import WorkflowIDReusePolicy
+
+    from models.transfer import OutgoingTransferInput
+    from models.wave import LOAD_WAVE_PAGE, WaveInput, WavePage, WavePageInput, WaveProgress
+    from workflows.outgoing import PATIENT, STEP_TIMEOUT, OutgoingTransferWorkflow
+
+
+def case_workflow_id(provider: str, case_id: str) -> str:
+    return f"wkp-out-{provider}-{case_id}"
+
+
+@workflow.defn(name="TransferWave")
+class WaveWorkflow:
+    def __init__(self) -> None:
+        self.paused = False
+        self.cancelled = False
+        self.done = False
+        self.data: WaveInput | None = None
+
+    @workflow.query(name="progress")
+    def progress(self) -> WaveProgress:
+        assert self.data is not None
+        return WaveProgress(
+            wave_id=self.data.wave_id, counts=self.data.counts, paused=self.paused, cancelled=self.cancelled,
+            done=self.done, cursor=self.data.cursor,
+        )
+
+    @workflow.update(name="pause")
+    def pause(self) -> WaveProgress:
+        self.paused = True
+        return self.progress()
+
+    @workflow.update(name="resume")
+    def resume(self) -> WaveProgress:
+        self.paused = False
+        return self.progress()
+
+    @workflow.update(name="cancel")
+    def cancel(self) -> WaveProgress:
+        """Stop starting cases; the cases already started go on."""
+        self.cancelled = True
+        return self.progress()
+
+    @pause.validator
+    @resume.validator
+    @cancel.validator
+    def still_running(self) -> None:
+        if self.done or self.cancelled:
+            raise ValueError("wave: it has finished or was cancelled")
+
+    @workflow.run
+    async def run(self, data: WaveInput) -> WaveProgress:
+        self.data = data
+        self.paused = data.start_paused
+        await self.until_allowed()
+        if self.cancelled:
+            return self.progress()
+        page: WavePage = await workflow.execute_activity(
+            LOAD_WAVE_PAGE, WavePageInput(wave_id=data.wave_id, after=data.cursor, limit=data.page_size),
+            result_type=WavePage, start_to_close_timeout=timedelta(seconds=60), retry_policy=PATIENT,
+        )
+        if not page.cases:
+            self.done = True
+            return self.progress()
+        for first in range(0, len(page.cases), data.window):
+            await self.until_allowed()
+            if self.cancelled:
+                return self.progress()
+            window = page.cases[first : first + data.window]
+            await asyncio.gather(*(self.start_case(case, page.wave_date) for case in window))
+            data.cursor = window[-1].case_id
+        workflow.continue_as_new(data.model_copy(update={"start_paused": self.paused}))
+
+    async def until_allowed(self) -> None:
+        await workflow.wait_condition(lambda: not self.paused or self.cancelled)
+
+    async def start_case(self, case, wave_date) -> None:
+        data = self.data
+        try:
+            await workflow.start_child_workflow(
+                OutgoingTransferWorkflow.run,
+                OutgoingTransferInput(provider=data.provider, case=case, legal=data.legal, wave_date=wave_date),
+                id=case_workflow_id(data.provider, case.case_id),
+                parent_close_policy=ParentClosePolicy.ABANDON,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+            data.counts.started += 1
+        except WorkflowAlreadyStartedError:
+            data.counts.already_running += 1
