@@ -1,19 +1,23 @@
 """The engine's parts built from configuration: the Temporal client and the activities."""
 
+import asyncio
+import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from activities.transfer import TransferActivities
 from config.settings import Settings
-from config.temporal_runtime import quiet_runtime
 from register_client.client import RegisterClient
 from store.factory import open_administration
 
 
 async def connect_client(settings: Settings) -> Client:
-    return await Client.connect(
-        settings.temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter, runtime=quiet_runtime()
-    )
+    # The default runtime: a custom one's threads outlived the interpreter at exit once
+    # (PyGILState_Release while finalizing). Only `wkp simulate` needs the quiet one.
+    return await Client.connect(settings.temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter)
 
 
 def make_activities(settings: Settings) -> TransferActivities:
@@ -24,3 +28,17 @@ def make_activities(settings: Settings) -> TransferActivities:
         basis=settings.actuarial_basis(),
         default_funding_ratio=settings.default_funding_ratio,
     )
+
+
+@asynccontextmanager
+async def temporal_client(settings: Settings) -> AsyncIterator[Client]:
+    """A client whose native half is released while the interpreter is still running: left to
+    interpreter shutdown, its runtime thread dropped Python objects while Python was finalizing
+    (a fatal PyGILState_Release) in short-lived commands."""
+    client = await connect_client(settings)
+    try:
+        yield client
+    finally:
+        del client
+        gc.collect()
+        await asyncio.sleep(0)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from backoffice import admin_cli, rules_cli, stack_cli
+from backoffice import admin_cli, rules_cli, stack_cli, wave_cli
 from backoffice.errors import user_errors
 
 app = typer.Typer(
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(admin_cli.app, name="admin")
+app.add_typer(wave_cli.app, name="wave")
 app.command()(stack_cli.up)
 app.command()(stack_cli.down)
 app.command()(stack_cli.worker)

@@ -20,7 +20,7 @@ from temporalio.common import WorkflowIDReusePolicy
 
 from backoffice.stack import DEFAULT_PROVIDERS
 from config.settings import Settings
-from engine import connect_client
+from engine import temporal_client
 from models.bsn import bsn_problem
 from models.case import PensionCase
 from models.ledger import ProviderRecord
@@ -85,7 +85,11 @@ async def load_administration(settings: Settings, cases: list[PensionCase], lega
 
 
 async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
-    client = await connect_client(settings)
+    async with temporal_client(settings) as client:
+        return await start_all(client, settings, cases, legal_date)
+
+
+async def start_all(client, settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
     offset = amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(timezone.utc)
     legal = LegalSettings(clock_offset_s=offset.total_seconds(), thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
     started = 0

@@ -1,20 +1,14 @@
-"""One Temporal runtime for the process: core (Rust) logs go to Python logging on stderr, never
-to stdout, where `wkp simulate` writes its JSON lines."""
+"""One Temporal runtime for the process, with the core (Rust) logging only errors: its console
+output would otherwise mix warnings into stdout, where `wkp simulate` writes its JSON lines.
 
-import logging
+Logs are filtered, not forwarded to Python logging: forwarding calls into Python from a Rust
+thread, which crashed the interpreter at exit once (PyGILState_Release while finalizing)."""
+
 from functools import lru_cache
 
-from temporalio.runtime import LogForwardingConfig, LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 
 @lru_cache
 def quiet_runtime() -> Runtime:
-    core_logger = logging.getLogger("temporalio.core")
-    return Runtime(
-        telemetry=TelemetryConfig(
-            logging=LoggingConfig(
-                filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"),
-                forwarding=LogForwardingConfig(logger=core_logger),
-            )
-        )
-    )
+    return Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))))

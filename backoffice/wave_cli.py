@@ -1,0 +1,150 @@
+"""`wkp wave`: start, watch and steer back-office waves on the Temporal cluster."""
+
+import asyncio
+import csv
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from backoffice.errors import fail, user_errors
+from backoffice.rules_cli import parse_date
+from config.settings import Settings, get_settings
+from engine import temporal_client
+from models.transfer import LegalSettings
+from models.wave import WaveInput, WaveProgress
+from store.database import migrate
+from store.factory import open_administration
+from workflows.wave import WaveWorkflow
+
+app = typer.Typer(help="Back-office waves: start a batch of cases, watch it, pause, resume or cancel it.", no_args_is_help=True)
+
+
+def wave_workflow_id(settings: Settings, wave_id: str) -> str:
+    return f"wkp-wave-{settings.provider}-{wave_id}"
+
+
+def read_case_ids(path: Path) -> list[str]:
+    """A CSV with a `case_id` column, or one case id a line."""
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except OSError as error:
+        raise fail(f"{path}: cannot be read ({error.strerror.lower()})") from None
+    if lines and "case_id" in lines[0].split(","):
+        return [row["case_id"].strip() for row in csv.DictReader(lines) if row.get("case_id", "").strip()]
+    return [line.strip() for line in lines if line.strip()]
+
+
+async def all_case_ids(settings: Settings) -> list[str]:
+    from sqlalchemy import select
+
+    from store.schema import Entitlement
+
+    admin = open_administration(settings)
+    try:
+        async with admin.transaction() as session:
+            return list((await session.execute(select(Entitlement.case_id).order_by(Entitlement.case_id))).scalars())
+    finally:
+        await admin.engine.dispose()
+
+
+@app.command()
+@user_errors
+def start(
+    wave_id: Annotated[str, typer.Argument(help="the wave's id, unique per provider")],
+    cases: Annotated[Optional[Path], typer.Option("--cases", help="CSV with a case_id column (or one id a line)")] = None,
+    all_cases: Annotated[bool, typer.Option("--all", help="every case in the administration")] = False,
+    wave_date: Annotated[Optional[str], typer.Option("--date", help="Besluit 17f: the plan's date for this wave")] = None,
+    window: Annotated[int, typer.Option(min=1, max=1000, help="case starts in flight at once")] = 50,
+) -> None:
+    """Start a wave. Starting the same wave again starts nothing; a case already running
+    elsewhere is not started twice."""
+    if bool(cases) == all_cases:
+        raise fail("give exactly one of --cases FILE, --all")
+    settings = get_settings()
+    on = parse_date(wave_date, "--date") if wave_date else None
+
+    async def main() -> str:
+        migrate(settings.administration_url())
+        case_ids = read_case_ids(cases) if cases else await all_case_ids(settings)
+        admin = open_administration(settings)
+        try:
+            members = await admin.define_wave(wave_id, case_ids, on)
+        finally:
+            await admin.engine.dispose()
+        legal = LegalSettings(thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
+        async with temporal_client(settings) as client:
+            try:
+                await client.start_workflow(
+                    WaveWorkflow.run, WaveInput(provider=settings.provider, wave_id=wave_id, legal=legal, window=window),
+                    id=wave_workflow_id(settings, wave_id), task_queue=settings.task_queue,
+                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                )
+            except WorkflowAlreadyStartedError:
+                return f"wave {wave_id} was started before: nothing new started ({members} cases)"
+        return f"wave {wave_id} started: {members} cases, {window} at a time"
+
+    print(asyncio.run(main()))
+
+
+async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, dict[str, int]]:
+    async with temporal_client(settings) as client:
+        try:
+            progress = await client.get_workflow_handle(wave_workflow_id(settings, wave_id)).query(WaveWorkflow.progress)
+        except RPCError as error:
+            raise fail(f"wave_id: no wave {wave_id!r} on the cluster ({error.message})") from None
+    admin = open_administration(settings)
+    try:
+        states = await admin.wave_case_states(wave_id)
+    finally:
+        await admin.engine.dispose()
+    return progress, states
+
+
+@app.command()
+@user_errors
+def status(wave_id: Annotated[str, typer.Argument()]) -> None:
+    """How far a wave is: cases started, and the cases' states in the administration."""
+    settings = get_settings()
+    progress, states = asyncio.run(progress_of(settings, wave_id))
+    flag = "cancelled" if progress.cancelled else "paused" if progress.paused else "done" if progress.done else "starting cases"
+    print(f"wave {wave_id}: {flag}; started {progress.counts.started}, already running {progress.counts.already_running}")
+    for state, count in sorted(states.items(), key=lambda item: -item[1]):
+        print(f"  {state:<18} {count:>6}")
+
+
+def steer(wave_id: str, update) -> None:
+    settings = get_settings()
+
+    async def main() -> WaveProgress:
+        async with temporal_client(settings) as client:
+            try:
+                return await client.get_workflow_handle(wave_workflow_id(settings, wave_id)).execute_update(update)
+            except RPCError as error:
+                raise fail(f"wave_id: {wave_id!r}: {error.message}") from None
+            except Exception as error:  # the validator's refusal: finished or cancelled
+                raise fail(f"wave_id: {wave_id!r}: {error.__cause__ or error}") from None
+
+    progress = asyncio.run(main())
+    print(f"wave {wave_id}: paused={progress.paused} cancelled={progress.cancelled} started={progress.counts.started}")
+
+
+@app.command()
+def pause(wave_id: Annotated[str, typer.Argument()]) -> None:
+    """Stop starting cases until resumed."""
+    steer(wave_id, WaveWorkflow.pause)
+
+
+@app.command()
+def resume(wave_id: Annotated[str, typer.Argument()]) -> None:
+    """Go on starting cases."""
+    steer(wave_id, WaveWorkflow.resume)
+
+
+@app.command()
+def cancel(wave_id: Annotated[str, typer.Argument()]) -> None:
+    """Start no further cases; the cases already started go on."""
+    steer(wave_id, WaveWorkflow.cancel)

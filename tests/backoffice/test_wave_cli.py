@@ -1,0 +1,66 @@
+"""`wkp wave` as the back-office runs it, on the embedded stack (`wkp up --detach`)."""
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from models.wave import WaveProgress
+from stubs.serve import free_port
+from tests.conftest import nth_bsn
+
+WKP = str(Path(sys.executable).parent / "wkp")
+
+
+def test_start_status_restart_and_steer_a_wave(tmp_path):
+    ports = {name: free_port() for name in ("temporal", "ui", "register", "providers")}
+    env = {
+        **os.environ, "WKP_HOME": str(tmp_path / ".wkp"), "WKP_TEMPORAL_ADDRESS": f"localhost:{ports['temporal']}",
+        "WKP_UI_PORT": str(ports["ui"]), "WKP_REGISTER_URL": f"http://127.0.0.1:{ports['register']}",
+        "WKP_PROVIDERS_URL": f"http://127.0.0.1:{ports['providers']}",
+    }
+
+    def wkp(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([WKP, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
+
+    rows = "".join(f"V-{i:03d},{nth_bsn(300 + i)},1980-01-01,2024-06-30,2047-01-01,250.00\n" for i in range(30))
+    (tmp_path / "export.csv").write_text("case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n" + rows)
+    (tmp_path / "wave.csv").write_text("case_id\n" + "".join(f"V-{i:03d}\n" for i in range(20)))
+    try:
+        assert wkp("admin", "import", "export.csv", "--no-progress").returncode == 0
+        up = wkp("up", "--detach")
+        assert up.returncode == 0, up.stdout + up.stderr
+        started = wkp("wave", "start", "W1", "--cases", "wave.csv", "--window", "5")
+        assert started.returncode == 0 and "wave W1 started: 20 cases, 5 at a time" in started.stdout, started.stderr
+
+        async def finished() -> None:
+            client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=pydantic_data_converter)
+            await client.get_workflow_handle("wkp-wave-PF-A-W1").result()
+
+        asyncio.run(finished())
+        status = wkp("wave", "status", "W1")
+        assert "wave W1: done; started 20, already running 0" in status.stdout, status.stdout + status.stderr
+
+        again = wkp("wave", "start", "W1", "--cases", "wave.csv")
+        assert "was started before: nothing new started (20 cases)" in again.stdout
+        overlapping = wkp("wave", "start", "W2", "--all")
+        assert overlapping.returncode == 0
+
+        async def second() -> tuple[int, int]:
+            client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=pydantic_data_converter)
+            result = await client.get_workflow_handle("wkp-wave-PF-A-W2", result_type=WaveProgress).result()
+            return result.counts.started, result.counts.already_running
+
+        assert asyncio.run(second()) == (10, 20)  # the 20 of W1 are not started twice
+        refused = wkp("wave", "pause", "W1")
+        assert refused.returncode == 2 and refused.stderr.startswith("error: wave_id: 'W1'")
+        unknown = wkp("wave", "status", "W9")
+        assert unknown.returncode == 2 and "no wave 'W9'" in unknown.stderr
+        bad = wkp("wave", "start", "W3", "--cases", "export.csv")
+        assert bad.returncode == 0  # export.csv has a case_id column: its 30 known cases
+    finally:
+        wkp("down")
