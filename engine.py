@@ -23,7 +23,7 @@ async def connect_client(settings: Settings) -> Client:
 def make_activities(settings: Settings) -> TransferActivities:
     return TransferActivities(
         admin=open_administration(settings),
-        register=RegisterClient(settings.register_url, settings.register_token),
+        register=RegisterClient(settings.register_url, settings.register_token, max_per_second=settings.register_rate_per_second),
         providers_url=settings.providers_url,
         basis=settings.actuarial_basis(),
         default_funding_ratio=settings.default_funding_ratio,

@@ -3,6 +3,7 @@ from configuration, graceful shutdown on SIGINT/SIGTERM. Run: `python worker.py`
 
 import asyncio
 import signal
+from contextlib import AsyncExitStack
 from datetime import timedelta
 
 from temporalio.client import Client
@@ -10,11 +11,14 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.transfer import TransferActivities
+from models.steps import register_task_queue
+from register_client.client import RATE_MARGIN
 from workflows.incoming import IncomingTransferWorkflow
 from workflows.outgoing import OutgoingTransferWorkflow
 from workflows.wave import WaveWorkflow
 
 WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow, WaveWorkflow]
+
 
 # The rulebook and models are deterministic and free of I/O (tests/test_layering.py), so the
 # sandbox may share them instead of re-importing them for every workflow run: a case that
@@ -24,16 +28,45 @@ SANDBOX = SandboxedWorkflowRunner(
 )
 
 
-def build_worker(client: Client, task_queue: str, activities: TransferActivities, **options) -> Worker:
-    return Worker(
+class EngineWorkers:
+    """The worker on the engine's task queue (workflows and activities) and the one on the
+    register's own queue, whose rate limit the Temporal server enforces across all workers."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+        self._stack = AsyncExitStack()
+
+    async def __aenter__(self) -> "EngineWorkers":
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._stack.aclose()
+
+
+def build_worker(
+    client: Client, task_queue: str, activities: TransferActivities, register_rate_per_second: float | None = None, **options
+) -> EngineWorkers:
+    engine = Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=SANDBOX,
-        activities=activities.all(),
+        activities=[a for a in activities.all() if a != activities.query_pension_register],
         graceful_shutdown_timeout=timedelta(seconds=10),
         **options,
     )
+    register = Worker(
+        client,
+        task_queue=register_task_queue(task_queue),
+        activities=[activities.query_pension_register],
+        # The server enforces this across all workers; each worker's register client also
+        # spaces its requests evenly (register_client.client.RATE_MARGIN).
+        max_task_queue_activities_per_second=register_rate_per_second * RATE_MARGIN if register_rate_per_second else None,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+    return EngineWorkers([engine, register])
 
 
 async def run_worker() -> None:
@@ -45,7 +78,7 @@ async def run_worker() -> None:
     settings = get_settings()
     client = await connect_client(settings)
     activities = make_activities(settings)
-    worker = build_worker(client, settings.task_queue, activities)
+    worker = build_worker(client, settings.task_queue, activities, settings.register_rate_per_second)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

@@ -13,6 +13,7 @@
 | WKP_TASK_QUEUE | the worker's task queue | wkp |
 | WKP_PROVIDER | the provider running the engine (transferring/receiving role) | PF-A |
 | WKP_REGISTER_URL, WKP_REGISTER_TOKEN | the pension register API and its bearer token | http://127.0.0.1:8301, register-token |
+| WKP_REGISTER_RATE_PER_SECOND | register queries per second, all workers and waves together (Temporal's task-queue rate limit) | unlimited |
 | WKP_PROVIDERS_URL | the other providers' payment API | http://127.0.0.1:8302 |
 | WKP_DEFAULT_FUNDING_RATIO | ratio assumed for a fund month with none recorded (empty: none is assumed, a missing ratio stops the case with an error) | empty |
 | WKP_MORTALITY_TABLE | path of the provider's official mortality table (JSON) | the illustrative one |
@@ -54,6 +55,7 @@ class Settings(BaseSettings):
     register_url: str = "http://127.0.0.1:8301"
     register_token: str = Field(default="register-token", repr=False)
     providers_url: str = "http://127.0.0.1:8302"
+    register_rate_per_second: float | None = Field(default=None, gt=0)
     default_funding_ratio: Decimal | None = None
     mortality_table: Path | None = None
     discount_rates: Path | None = None

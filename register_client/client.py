@@ -6,6 +6,7 @@ Failures come in two kinds, so that callers can choose a retry policy per kind:
 - `RegisterRejected`: any other 4xx — the request itself is wrong; retrying cannot help.
 """
 
+import asyncio
 from datetime import date
 
 import httpx
@@ -39,13 +40,39 @@ def error_text(response: httpx.Response) -> str:
     return str(body.get("error") or body.get("detail") or body)
 
 
+# Stay this far below the rate agreed with the register: timing jitter on the way must not
+# carry a request over the limit (one too many in a second was measured at the full rate).
+RATE_MARGIN = 0.9
+
+
 class RegisterClient:
     def __init__(
-        self, base_url: str, token: str, timeout_s: float = 10.0, transport: httpx.AsyncBaseTransport | None = None
+        self,
+        base_url: str,
+        token: str,
+        timeout_s: float = 10.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+        max_per_second: float | None = None,
     ) -> None:
+        """`max_per_second`: the rate agreed with the register. This client then spaces its own
+        requests evenly below it (Temporal's task-queue limit caps all workers together, but
+        hands out work in bursts)."""
         self._http = httpx.AsyncClient(
             base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout_s, transport=transport
         )
+        self._spacing = 1 / (max_per_second * RATE_MARGIN) if max_per_second else 0.0
+        self._turn = asyncio.Lock()
+        self._next_send = 0.0
+
+    async def _wait_for_turn(self) -> None:
+        if not self._spacing:
+            return
+        async with self._turn:
+            loop = asyncio.get_running_loop()
+            delay = self._next_send - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)  # pacing requests to the agreed rate
+            self._next_send = max(loop.time(), self._next_send) + self._spacing
 
     async def __aenter__(self) -> "RegisterClient":
         return self
@@ -58,6 +85,7 @@ class RegisterClient:
 
     async def query(self, bsn: str, as_of: date) -> RegisterAnswer:
         """Where does this person accrue pension on `as_of`? The BSN goes in the body, not the URL."""
+        await self._wait_for_turn()
         try:
             response = await self._http.post("/v1/queries", json={"bsn": bsn, "as_of": as_of.isoformat()})
         except (httpx.TimeoutException, httpx.TransportError) as error:

@@ -12,6 +12,7 @@ import json
 import math
 import random
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -74,7 +75,10 @@ class RegisterStats(BaseModel):
     answered_at: list[float] = Field(default_factory=list, description="monotonic times of answered queries")
 
 
-def create_register_app(spells: list[AccrualSpell], config: RegisterConfig | None = None) -> FastAPI:
+def create_register_app(
+    spells: list[AccrualSpell], config: RegisterConfig | None = None, on_answer: Callable[[RegisterStats], None] | None = None
+) -> FastAPI:
+    """`on_answer` is called after each answered query (tests use it to know when to look)."""
     config = config or RegisterConfig()
     app = FastAPI(title="wkp pension register stub")
     by_bsn: dict[str, list[AccrualSpell]] = {}
@@ -108,6 +112,8 @@ def create_register_app(spells: list[AccrualSpell], config: RegisterConfig | Non
             return JSONResponse(status_code=500, content={"error": "injected fault"})
         stats.answered += 1
         stats.answered_at.append(time.monotonic())
+        if on_answer is not None:
+            on_answer(stats)
         return answer_for(by_bsn.get(body.bsn, []), body.bsn, body.as_of)
 
     @app.get("/v1/stats", response_model=RegisterStats)

@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         PayTransferInput,
         RegisterQueryInput,
         TransferValueInput,
+        register_task_queue,
     )
     from models.transfer import CaseResult, CaseStatus, Carry, ConsentAnswer, OutgoingTransferInput, Phase
     from rules.buyout import buyout_decision, counted_failures
@@ -198,6 +199,9 @@ class OutgoingTransferWorkflow:
         today = self.clock.today()
         answer: RegisterAnswer = await workflow.execute_activity(
             QUERY_PENSION_REGISTER, RegisterQueryInput(case_id=self.case_id, bsn=self.case.bsn, as_of=today),
+            task_queue=register_task_queue(workflow.info().task_queue),
+            # Time to wait for a turn under the register's rate limit is not counted as failing.
+            schedule_to_start_timeout=None,
             result_type=RegisterAnswer, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
         await self.record(

@@ -5,10 +5,12 @@ from datetime import date
 
 import pytest
 
+from temporalio import activity
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from backoffice.simulate import simulate
+from models.steps import QUERY_PENSION_REGISTER, RegisterQueryInput
 from worker import WORKFLOWS
 from rules.calendar import LegalCalendar
 from rules.scenario import validate_scenario
@@ -231,5 +233,11 @@ async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guess
 
 
 class _NoActivities:
+    """The case must fail before any step: its register activity is never reached."""
+
+    @activity.defn(name=QUERY_PENSION_REGISTER)
+    async def query_pension_register(self, _query: RegisterQueryInput) -> None:
+        raise AssertionError("a case without a threshold must not reach the register")
+
     def all(self) -> list:
-        return []
+        return [self.query_pension_register]
