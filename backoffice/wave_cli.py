@@ -16,6 +16,8 @@ from config.settings import Settings, get_settings
 from engine import temporal_client
 from models.transfer import LegalSettings
 from models.wave import WaveInput, WaveProgress
+from rules.plan import PhasedPlan, phased_plan
+from rules.scenario import read_json
 from store.database import migrate
 from store.factory import open_administration
 from workflows.wave import WaveWorkflow
@@ -51,43 +53,100 @@ async def all_case_ids(settings: Settings) -> list[str]:
         await admin.engine.dispose()
 
 
+async def start_wave(settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int) -> str:
+    """Record the wave in the administration and start its workflow (a no-op when started before)."""
+    admin = open_administration(settings)
+    try:
+        members = await admin.define_wave(wave_id, case_ids, wave_date)
+    finally:
+        await admin.engine.dispose()
+    legal = LegalSettings(thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
+    async with temporal_client(settings) as client:
+        try:
+            await client.start_workflow(
+                WaveWorkflow.run, WaveInput(provider=settings.provider, wave_id=wave_id, legal=legal, window=window),
+                id=wave_workflow_id(settings, wave_id), task_queue=settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            return f"wave {wave_id} was started before: nothing new started ({members} cases)"
+    return f"wave {wave_id} started: {members} cases, {window} at a time" + (f", register query on {wave_date}" if wave_date else "")
+
+
 @app.command()
 @user_errors
 def start(
-    wave_id: Annotated[str, typer.Argument(help="the wave's id, unique per provider")],
+    wave_id: Annotated[Optional[str], typer.Argument(help="the wave's id, unique per provider")] = None,
     cases: Annotated[Optional[Path], typer.Option("--cases", help="CSV with a case_id column (or one id a line)")] = None,
     all_cases: Annotated[bool, typer.Option("--all", help="every case in the administration")] = False,
+    plan: Annotated[Optional[Path], typer.Option("--plan", help="a plan from `wkp wave plan`: start all its waves")] = None,
     wave_date: Annotated[Optional[str], typer.Option("--date", help="Besluit 17f: the plan's date for this wave")] = None,
     window: Annotated[int, typer.Option(min=1, max=1000, help="case starts in flight at once")] = 50,
 ) -> None:
-    """Start a wave. Starting the same wave again starts nothing; a case already running
-    elsewhere is not started twice."""
-    if bool(cases) == all_cases:
-        raise fail("give exactly one of --cases FILE, --all")
+    """Start a wave, or every wave of a plan. Starting the same wave again starts nothing; a
+    case already running elsewhere is not started twice."""
+    if plan is not None:
+        if wave_id or cases or all_cases:
+            raise fail("--plan starts the plan's own waves: give no ID, --cases or --all with it")
+        phased = PhasedPlan.model_validate(read_json(plan))
+        settings = get_settings()
+
+        async def run_plan() -> list[str]:
+            migrate(settings.administration_url())
+            return [await start_wave(settings, w.wave_id, w.case_ids, w.date, window) for w in phased.waves]
+
+        print("\n".join(asyncio.run(run_plan())))
+        return
+    if not wave_id or bool(cases) == all_cases:
+        raise fail("give a wave ID and exactly one of --cases FILE, --all (or --plan FILE)")
     settings = get_settings()
     on = parse_date(wave_date, "--date") if wave_date else None
 
     async def main() -> str:
         migrate(settings.administration_url())
         case_ids = read_case_ids(cases) if cases else await all_case_ids(settings)
-        admin = open_administration(settings)
-        try:
-            members = await admin.define_wave(wave_id, case_ids, on)
-        finally:
-            await admin.engine.dispose()
-        legal = LegalSettings(thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
-        async with temporal_client(settings) as client:
-            try:
-                await client.start_workflow(
-                    WaveWorkflow.run, WaveInput(provider=settings.provider, wave_id=wave_id, legal=legal, window=window),
-                    id=wave_workflow_id(settings, wave_id), task_queue=settings.task_queue,
-                    id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                )
-            except WorkflowAlreadyStartedError:
-                return f"wave {wave_id} was started before: nothing new started ({members} cases)"
-        return f"wave {wave_id} started: {members} cases, {window} at a time"
+        return await start_wave(settings, wave_id, case_ids, on, window)
 
     print(asyncio.run(main()))
+
+
+@app.command("plan")
+@user_errors
+def make_plan(
+    start_on: Annotated[str, typer.Option("--start", help="the first wave's date (from 2020-01-01)")],
+    wave_size: Annotated[int, typer.Option("--wave-size", min=1, help="cases per wave")] = 1000,
+    per_day: Annotated[int, typer.Option("--per-day", min=1, help="register queries a day agreed with the register")] = 5000,
+    out: Annotated[Path, typer.Option("--out", help="the plan (JSON); a CSV for review is written beside it")] = Path("plan-17f.json"),
+) -> None:
+    """Build the phased plan for existing small pensions (Besluit 17f.2) from the administration,
+    for the back-office to review before `wkp wave start --plan FILE`."""
+    settings = get_settings()
+    first = parse_date(start_on, "--start")
+
+    async def cases_and_ends() -> list[tuple[str, object]]:
+        from sqlalchemy import select
+
+        from store.schema import Entitlement
+
+        migrate(settings.administration_url())
+        admin = open_administration(settings)
+        try:
+            async with admin.transaction() as session:
+                return list((await session.execute(select(Entitlement.case_id, Entitlement.participation_end))).all())
+        finally:
+            await admin.engine.dispose()
+
+    phased = phased_plan(settings.provider, asyncio.run(cases_and_ends()), first, wave_size, per_day, settings.legal_calendar())
+    out.write_text(phased.model_dump_json(indent=1))
+    review = out.with_suffix(".csv")
+    with open(review, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["wave_id", "date", "case_id"])
+        for wave in phased.waves:
+            writer.writerows([wave.wave_id, wave.date.isoformat(), case_id] for case_id in wave.case_ids)
+    count = sum(len(w.case_ids) for w in phased.waves)
+    last = phased.waves[-1].date if phased.waves else "-"
+    print(f"plan: {count} existing small pensions in {len(phased.waves)} waves, {first} to {last}; {out} and {review}")
 
 
 async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, dict[str, int]]:

@@ -28,6 +28,7 @@ def test_start_status_restart_and_steer_a_wave(tmp_path):
         return subprocess.run([WKP, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
 
     rows = "".join(f"V-{i:03d},{nth_bsn(300 + i)},1980-01-01,2024-06-30,2047-01-01,250.00\n" for i in range(30))
+    rows += "".join(f"X-{i:03d},{nth_bsn(400 + i)},1970-01-01,2015-06-30,2037-01-01,250.00\n" for i in range(4))
     (tmp_path / "export.csv").write_text("case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n" + rows)
     (tmp_path / "wave.csv").write_text("case_id\n" + "".join(f"V-{i:03d}\n" for i in range(20)))
     try:
@@ -47,7 +48,8 @@ def test_start_status_restart_and_steer_a_wave(tmp_path):
 
         again = wkp("wave", "start", "W1", "--cases", "wave.csv")
         assert "was started before: nothing new started (20 cases)" in again.stdout
-        overlapping = wkp("wave", "start", "W2", "--all")
+        (tmp_path / "wave2.csv").write_text("".join(f"V-{i:03d}\n" for i in range(30)))  # one id a line
+        overlapping = wkp("wave", "start", "W2", "--cases", "wave2.csv")
         assert overlapping.returncode == 0
 
         async def second() -> tuple[int, int]:
@@ -60,7 +62,10 @@ def test_start_status_restart_and_steer_a_wave(tmp_path):
         assert refused.returncode == 2 and refused.stderr.startswith("error: wave_id: 'W1'")
         unknown = wkp("wave", "status", "W9")
         assert unknown.returncode == 2 and "no wave 'W9'" in unknown.stderr
-        bad = wkp("wave", "start", "W3", "--cases", "export.csv")
-        assert bad.returncode == 0  # export.csv has a case_id column: its 30 known cases
+        plan = wkp("wave", "plan", "--start", "2030-01-05", "--wave-size", "2", "--per-day", "1", "--out", "plan.json")
+        assert "plan: 4 existing small pensions in 2 waves, 2030-01-05 to 2030-01-09" in plan.stdout, plan.stdout + plan.stderr
+        assert (tmp_path / "plan.csv").read_text().splitlines()[1] == "17F-001,2030-01-07,X-000"  # 5 Jan is a Saturday
+        from_plan = wkp("wave", "start", "--plan", "plan.json")
+        assert "wave 17F-001 started: 2 cases, 50 at a time, register query on 2030-01-07" in from_plan.stdout, from_plan.stderr
     finally:
         wkp("down")
