@@ -163,16 +163,38 @@ async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, d
     return progress, states
 
 
+def describe(wave_id: str, progress: WaveProgress, states: dict[str, int]) -> str:
+    flag = "cancelled" if progress.cancelled else "paused" if progress.paused else "done" if progress.done else "starting cases"
+    lines = [f"wave {wave_id}: {flag}; started {progress.counts.started}, already running {progress.counts.already_running}"]
+    lines += [f"  {state:<18} {count:>6}" for state, count in sorted(states.items(), key=lambda item: -item[1])]
+    return "\n".join(lines)
+
+
 @app.command()
 @user_errors
-def status(wave_id: Annotated[str, typer.Argument()]) -> None:
-    """How far a wave is: cases started, and the cases' states in the administration."""
+def status(
+    wave_id: Annotated[str, typer.Argument()],
+    watch: Annotated[bool, typer.Option("--watch", help="refresh every 2 s until Ctrl-C")] = False,
+) -> None:
+    """How far a wave is: cases started, and the cases' states (waiting, paid, failed, open …)
+    in the administration."""
     settings = get_settings()
-    progress, states = asyncio.run(progress_of(settings, wave_id))
-    flag = "cancelled" if progress.cancelled else "paused" if progress.paused else "done" if progress.done else "starting cases"
-    print(f"wave {wave_id}: {flag}; started {progress.counts.started}, already running {progress.counts.already_running}")
-    for state, count in sorted(states.items(), key=lambda item: -item[1]):
-        print(f"  {state:<18} {count:>6}")
+    if not watch:
+        print(describe(wave_id, *asyncio.run(progress_of(settings, wave_id))))
+        return
+    from rich.live import Live
+    from rich.text import Text
+
+    async def follow() -> None:
+        with Live(refresh_per_second=1) as live:
+            while True:
+                live.update(Text(describe(wave_id, *await progress_of(settings, wave_id))))
+                await asyncio.sleep(2)  # the display's refresh interval
+
+    try:
+        asyncio.run(follow())
+    except KeyboardInterrupt:
+        pass
 
 
 def steer(wave_id: str, update) -> None:
