@@ -229,3 +229,36 @@ def resume(wave_id: Annotated[str, typer.Argument()]) -> None:
 def cancel(wave_id: Annotated[str, typer.Argument()]) -> None:
     """Start no further cases; the cases already started go on."""
     steer(wave_id, WaveWorkflow.cancel)
+
+
+@app.command()
+@user_errors
+def report(
+    wave_id: Annotated[str, typer.Argument()],
+    out: Annotated[Path, typer.Option("--out", help="folder for wave-ID.html and wave-ID.csv")] = Path("."),
+) -> None:
+    """Write the wave report: HTML (counts by state, terms met and breached per article, a chart,
+    the breaches) and a CSV of every case."""
+    from datetime import date as date_type
+
+    from sqlalchemy import func, select
+
+    from backoffice.wave_report import build_report, write_report
+    from store.schema import WaveMember
+
+    settings = get_settings()
+
+    async def gather():
+        admin = open_administration(settings)
+        try:
+            async with admin.transaction() as session:
+                members = (await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))).scalar_one()
+            if not members:
+                raise fail(f"wave_id: no wave {wave_id!r} in the administration")
+            return members, *(await admin.wave_report_rows(wave_id))
+        finally:
+            await admin.engine.dispose()
+
+    members, cases, trail = asyncio.run(gather())
+    html, table = write_report(build_report(wave_id, date_type.today(), members, cases, trail), out)
+    print(f"wave {wave_id}: {html} and {table}")

@@ -282,6 +282,21 @@ class Administration:
             )
             return dict(rows.all())
 
+    async def wave_report_rows(self, wave_id: str) -> tuple[list[CaseProjection], list[AuditStep]]:
+        """The reporting rows of a wave's cases (a case not started yet has none) and their audit
+        steps, for the wave report."""
+        async with self.transaction() as session:
+            members = select(WaveMember.case_id).where(WaveMember.wave_id == wave_id)
+            cases = (await session.execute(select(TransferCase).where(TransferCase.case_id.in_(members)).order_by(TransferCase.case_id))).scalars()
+            projections = [CaseProjection.model_validate(row, from_attributes=True) for row in cases]
+            steps = (await session.execute(select(AuditEntry).where(AuditEntry.subject_id.in_(members)).order_by(AuditEntry.id))).scalars()
+            trail = [
+                AuditStep(idempotency_key=r.idempotency_key, subject_id=r.subject_id, step=r.step, article=r.article,
+                          due=r.due, actual=r.actual, details=r.details)
+                for r in steps
+            ]
+        return projections, trail
+
     # -- letters and the audit log ---------------------------------------------------------
 
     async def queue_letter(self, request: LetterRequest) -> QueuedLetter:

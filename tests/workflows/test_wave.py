@@ -2,6 +2,7 @@
 resumed and cancelled without losing or duplicating a case."""
 
 import secrets
+from dataclasses import dataclass
 from datetime import date
 
 import pytest
@@ -49,8 +50,15 @@ async def world(tmp_path, basis):
     ):
         activities = TransferActivities(admin, register, providers_url, basis)
         async with build_worker(env.client, "waves", activities):
-            yield env.client
+            yield World(env.client, env, admin)
     await admin.engine.dispose()
+
+
+@dataclass
+class World:
+    client: object
+    env: WorkflowEnvironment
+    admin: Administration
 
 
 async def start_wave(client, **options):
@@ -72,42 +80,69 @@ async def started_cases(client) -> set[str]:
 
 
 async def test_every_case_is_started_once_and_a_second_start_is_a_no_op(world):
-    handle = await start_wave(world)
+    handle = await start_wave(world.client)
     result = await handle.result()
     assert (result.counts.started, result.counts.already_running, result.done) == (25, 0, True)
-    assert await started_cases(world) == {case.case_id for case in CASES}
+    assert await started_cases(world.client) == {case.case_id for case in CASES}
     description = await handle.describe()
     assert description.status == WorkflowExecutionStatus.COMPLETED
     with pytest.raises(WorkflowAlreadyStartedError):
-        await start_wave(world)
+        await start_wave(world.client)
 
 
 async def test_cases_already_running_elsewhere_are_not_started_twice(world):
     for case in CASES[:3]:
-        await world.start_workflow(
+        await world.client.start_workflow(
             OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case),
             id=case_workflow_id("PF-A", case.case_id), task_queue="waves",
         )
-    result = await (await start_wave(world)).result()
+    result = await (await start_wave(world.client)).result()
     assert (result.counts.started, result.counts.already_running) == (22, 3)
 
 
 async def test_pause_and_resume(world):
-    handle = await start_wave(world, start_paused=True)
+    handle = await start_wave(world.client, start_paused=True)
     progress = await handle.query(WaveWorkflow.progress)
     assert progress.paused and progress.counts.started == 0
-    assert await started_cases(world) == set()
+    assert await started_cases(world.client) == set()
     await handle.execute_update(WaveWorkflow.resume)
     result = await handle.result()
     assert result.counts.started == 25 and not result.paused
 
 
 async def test_cancel_stops_further_starts(world):
-    handle = await start_wave(world, start_paused=True)
+    handle = await start_wave(world.client, start_paused=True)
     cancelled = await handle.execute_update(WaveWorkflow.cancel)
     assert cancelled.cancelled
     result = await handle.result()
     assert result.cancelled and result.counts.started == 0
-    assert await started_cases(world) == set()
+    assert await started_cases(world.client) == set()
     with pytest.raises(Exception, match="not found"):  # a finished wave takes no more updates
         await handle.execute_update(WaveWorkflow.resume)
+
+
+async def test_the_wave_report_matches_the_administration(world, tmp_path):
+    import csv
+    import re
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from backoffice.wave_report import build_report, write_report
+    from store.schema import AuditEntry
+
+    await (await start_wave(world.client)).result()
+    await world.env.sleep(timedelta(days=2))  # every case takes its first step
+    admin = world.admin
+    cases, trail = await admin.wave_report_rows("W1")
+    html, table = write_report(build_report("W1", date(2026, 11, 23), 25, cases, trail), tmp_path)
+    page = html.read_text()
+    async with admin.transaction() as session:
+        breaches = (await session.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.step == "deadline_breached"))).scalar_one()
+    assert breaches == 25  # each case's first query came after its 17e.1 due date (2022-03-31)
+    assert re.search(r"<td>17e.1</td><td class=\"n\">\d+</td><td class=\"n breached\">25</td>", page)
+    states = [int(n) for n in re.findall(r"<tr><td>[a-z_]+</td><td class=\"n\">(\d+)</td></tr>", page)]
+    assert sum(states) == 25 and '<span id="members">25</span>' in page and "<svg" in page
+    with open(table, newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["case_id"] for row in rows) == [case.case_id for case in CASES]

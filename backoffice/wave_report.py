@@ -1,0 +1,56 @@
+"""The wave report for management and the regulator: HTML (counts, statutory terms met and
+breached per article, a chart of cases over time, the breaches) and a CSV of every case."""
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from models.ledger import AuditStep, CaseProjection
+
+ENVIRONMENT = Environment(loader=PackageLoader("backoffice", "templates"), autoescape=select_autoescape(["html"]))
+
+
+@dataclass
+class WaveReport:
+    wave_id: str
+    made_on: date
+    cases: list[CaseProjection]
+    members: int
+    states: dict[str, int]
+    terms: list[tuple[str, int, int]]  # article, met, breached
+    breaches: list[AuditStep]
+    closed_per_month: list[tuple[str, int]] = field(default_factory=list)
+
+
+def build_report(wave_id: str, made_on: date, members: int, cases: list[CaseProjection], trail: list[AuditStep]) -> WaveReport:
+    states = Counter(case.outcome or case.status for case in cases)
+    if members > len(cases):
+        states["not_started"] = members - len(cases)
+    breached = [step for step in trail if step.step == "deadline_breached"]
+    breached_count = Counter(step.article for step in breached)
+    # A step with a due date that was not breached met its term (Besluit 24 records the others).
+    met = Counter(step.article for step in trail if step.due is not None and step.step != "deadline_breached" and step.actual <= step.due)
+    terms = [(article, met[article], breached_count[article]) for article in sorted(set(met) | set(breached_count))]
+    closed = Counter(step.actual.strftime("%Y-%m") for step in trail if step.step == "closed")
+    return WaveReport(
+        wave_id=wave_id, made_on=made_on, cases=cases, members=members, states=dict(states.most_common()),
+        terms=terms, breaches=breached, closed_per_month=sorted(closed.items()),
+    )
+
+
+def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    html = folder / f"wave-{report.wave_id}.html"
+    html.write_text(ENVIRONMENT.get_template("wave_report.html.j2").render(r=report, chart_max=max([n for _, n in report.closed_per_month] or [1])))
+    table = folder / f"wave-{report.wave_id}.csv"
+    with open(table, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["case_id", "regime", "status", "outcome", "failed_attempts", "next_due", "next_due_article", "receiving_provider"])
+        for case in report.cases:
+            writer.writerow([case.case_id, case.regime, case.status, case.outcome or "", case.failed_attempts,
+                             case.next_due or "", case.next_due_article or "", case.receiving_provider or ""])
+    return html, table
