@@ -1,6 +1,7 @@
 """The wave: every case of the selection started exactly once, in windows, page by page; paused,
 resumed and cancelled without losing or duplicating a case."""
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from datetime import date
@@ -68,6 +69,11 @@ async def start_wave(client, **options):
     )
 
 
+async def result_of(handle):
+    """The wave's result, or a failure within two minutes rather than a hung test run."""
+    return await asyncio.wait_for(handle.result(), timeout=120)
+
+
 async def started_cases(client) -> set[str]:
     found = set()
     for case in CASES:
@@ -81,7 +87,7 @@ async def started_cases(client) -> set[str]:
 
 async def test_every_case_is_started_once_and_a_second_start_is_a_no_op(world):
     handle = await start_wave(world.client)
-    result = await handle.result()
+    result = await result_of(handle)
     assert (result.counts.started, result.counts.already_running, result.done) == (25, 0, True)
     assert await started_cases(world.client) == {case.case_id for case in CASES}
     description = await handle.describe()
@@ -96,7 +102,7 @@ async def test_cases_already_running_elsewhere_are_not_started_twice(world):
             OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case),
             id=case_workflow_id("PF-A", case.case_id), task_queue="waves",
         )
-    result = await (await start_wave(world.client)).result()
+    result = await result_of(await start_wave(world.client))
     assert (result.counts.started, result.counts.already_running) == (22, 3)
 
 
@@ -106,7 +112,7 @@ async def test_pause_and_resume(world):
     assert progress.paused and progress.counts.started == 0
     assert await started_cases(world.client) == set()
     await handle.execute_update(WaveWorkflow.resume)
-    result = await handle.result()
+    result = await result_of(handle)
     assert result.counts.started == 25 and not result.paused
 
 
@@ -114,7 +120,7 @@ async def test_cancel_stops_further_starts(world):
     handle = await start_wave(world.client, start_paused=True)
     cancelled = await handle.execute_update(WaveWorkflow.cancel)
     assert cancelled.cancelled
-    result = await handle.result()
+    result = await result_of(handle)
     assert result.cancelled and result.counts.started == 0
     assert await started_cases(world.client) == set()
     with pytest.raises(Exception, match="not found"):  # a finished wave takes no more updates
@@ -131,7 +137,7 @@ async def test_the_wave_report_matches_the_administration(world, tmp_path):
     from backoffice.wave_report import build_report, write_report
     from store.schema import AuditEntry
 
-    await (await start_wave(world.client)).result()
+    await result_of(await start_wave(world.client))
     await world.env.sleep(timedelta(days=2))  # every case takes its first step
     admin = world.admin
     cases, trail = await admin.wave_report_rows("W1")
