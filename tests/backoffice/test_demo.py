@@ -2,25 +2,18 @@
 first statutory step, the Temporal UI's server lists them, and `wkp down` stops everything."""
 
 import json
-import os
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
-from stubs.serve import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 WKP = str(Path(sys.executable).parent / "wkp")
 
 
-def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_path):
-    ports = {name: free_port() for name in ("temporal", "ui", "register", "providers")}
-    env = {
-        **os.environ, "WKP_HOME": str(tmp_path / ".wkp"), "WKP_TEMPORAL_ADDRESS": f"localhost:{ports['temporal']}",
-        "WKP_UI_PORT": str(ports["ui"]), "WKP_REGISTER_URL": f"http://127.0.0.1:{ports['register']}",
-        "WKP_PROVIDERS_URL": f"http://127.0.0.1:{ports['providers']}",
-    }
+def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_path, stack_env):
+    ports, env = stack_env
     try:
         demo = subprocess.run([WKP, "demo", "--cases", "40", "--no-progress"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
         assert demo.returncode == 0, demo.stdout + demo.stderr

@@ -1,7 +1,6 @@
 """`wkp wave` as the back-office runs it, on the embedded stack (`wkp up --detach`)."""
 
 import asyncio
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,19 +9,13 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 from models.wave import WaveProgress
-from stubs.serve import free_port
 from tests.conftest import nth_bsn
 
 WKP = str(Path(sys.executable).parent / "wkp")
 
 
-def test_start_status_restart_and_steer_a_wave(tmp_path):
-    ports = {name: free_port() for name in ("temporal", "ui", "register", "providers")}
-    env = {
-        **os.environ, "WKP_HOME": str(tmp_path / ".wkp"), "WKP_TEMPORAL_ADDRESS": f"localhost:{ports['temporal']}",
-        "WKP_UI_PORT": str(ports["ui"]), "WKP_REGISTER_URL": f"http://127.0.0.1:{ports['register']}",
-        "WKP_PROVIDERS_URL": f"http://127.0.0.1:{ports['providers']}",
-    }
+def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
+    ports, env = stack_env
 
     def wkp(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([WKP, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
