@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test clean
+.PHONY: setup demo test clean browser
 
 setup: $(VENV)/.installed
 
@@ -19,8 +19,15 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/wkp demo
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
+
+# Browser tests drive Debian's chromium (the machine has no other browser; nothing is downloaded
+# at run time). Installed from Debian's packages when missing.
+browser:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q chromium; }
 
 clean:
 	rm -rf $(VENV) .wkp .pytest_cache

@@ -27,6 +27,7 @@ def make_activities(settings: Settings) -> TransferActivities:
         providers_url=settings.providers_url,
         basis=settings.actuarial_basis(),
         default_funding_ratio=settings.default_funding_ratio,
+        register_queries_per_day=settings.register_queries_per_day,
     )
 
 

@@ -7,7 +7,7 @@ is retryable, honouring Retry-After; a refusal of the request itself is not.
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
@@ -51,6 +51,7 @@ from models.wave import LOAD_WAVE_PAGE, WavePage, WavePageInput
 from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
 from rules.basis import ActuarialBasis
 from rules.calendar import add_years
+from rules.legal_time import amsterdam_date, amsterdam_midnight
 from rules.suspension import SuspensionCheck, check_transfer, ratio_month
 from rules.transfer_value import TransferValueStatement, transfer_value
 from store.repository import Administration, NotFound
@@ -66,6 +67,15 @@ async def no_hook(_letter: LetterRequest) -> None:
     return None
 
 
+def wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# While the day's register queries are used up, a query looks again this often (and at the
+# latest when the register's day turns), so a raised quota is noticed without a restart.
+QUOTA_RECHECK = timedelta(minutes=15)
+
+
 class TransferActivities:
     def __init__(
         self,
@@ -75,6 +85,9 @@ class TransferActivities:
         basis: ActuarialBasis,
         default_funding_ratio: Decimal | None = None,
         after_letter: LetterHook = no_hook,
+        register_queries_per_day: int | None = None,
+        clock: Callable[[], datetime] = wall_clock,
+        quota_recheck: timedelta = QUOTA_RECHECK,
     ) -> None:
         self.admin = admin
         self.register = register
@@ -82,6 +95,9 @@ class TransferActivities:
         self.basis = basis
         self.default_funding_ratio = default_funding_ratio
         self.after_letter = after_letter
+        self.register_queries_per_day = register_queries_per_day
+        self.clock = clock
+        self.quota_recheck = quota_recheck
 
     def all(self) -> list:
         return [
@@ -93,6 +109,7 @@ class TransferActivities:
     @activity.defn(name=QUERY_PENSION_REGISTER)
     async def query_pension_register(self, query: RegisterQueryInput) -> RegisterAnswer:
         """Besluit 17e.1/17e.2: where does the former participant accrue pension?"""
+        await self.claim_register_query()
         try:
             return await self.register.query(query.bsn, query.as_of)
         except RegisterUnavailable as error:
@@ -100,6 +117,23 @@ class TransferActivities:
             raise ApplicationError(str(error), type="RegisterUnavailable", next_retry_delay=delay) from None
         except RegisterRejected as error:
             raise ApplicationError(str(error), type="RegisterRejected", non_retryable=True) from None
+
+    async def claim_register_query(self) -> None:
+        """The per-day capacity agreed with the register (17f.2 plan). Every request sent counts,
+        retries included, because that is what the register counts. When the day's queries are
+        used, the query waits (a retry, never a failed case) until the register's day turns."""
+        if self.register_queries_per_day is None:
+            return
+        now = self.clock()
+        day = amsterdam_date(now)
+        if await self.admin.take_register_query(day, self.register_queries_per_day):
+            return
+        next_day = amsterdam_midnight(day + timedelta(days=1))
+        wait = min(next_day - now, self.quota_recheck)
+        raise ApplicationError(
+            f"register: the {self.register_queries_per_day} queries agreed for {day} are used; next from {amsterdam_date(next_day)}",
+            type="RegisterDailyQuotaUsed", next_retry_delay=max(wait, timedelta(seconds=1)),
+        )
 
     @activity.defn(name=CHECK_FUNDING_RATIOS)
     async def check_funding_ratios(self, check: FundingCheckInput) -> SuspensionCheck:

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     register_token: str = Field(default="register-token", repr=False)
     providers_url: str = "http://127.0.0.1:8302"
     register_rate_per_second: float | None = Field(default=None, gt=0)
+    # The queries a day agreed with the register (a plan's capacity); counted in the
+    # administration, so it holds across every worker and wave. None: no daily cap.
+    register_queries_per_day: int | None = Field(default=None, gt=0)
     default_funding_ratio: Decimal | None = None
     mortality_table: Path | None = None
     discount_rates: Path | None = None

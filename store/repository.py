@@ -40,6 +40,7 @@ from store.schema import (
     Payment,
     Provider,
     Receipt,
+    RegisterUsage,
     TransferCase,
     Wave,
     WaveMember,
@@ -240,6 +241,26 @@ class Administration:
         return BookedReceipt.model_validate({**vars(row), "created": created})
 
     # -- waves -------------------------------------------------------------------------------
+
+    async def take_register_query(self, day: date, per_day: int) -> bool:
+        """Claim one of the day's register queries; False when all `per_day` are used. Safe
+        across workers and processes: the claim is one conditional UPDATE, which PostgreSQL
+        re-checks under the row lock and SQLite runs under its write lock."""
+        async with self.transaction() as session:
+            await session.execute(
+                self._insert(RegisterUsage).values(day=day, queries=0).on_conflict_do_nothing(index_elements=["day"])
+            )
+            claimed = await session.execute(
+                update(RegisterUsage)
+                .where(RegisterUsage.day == day, RegisterUsage.queries < per_day)
+                .values(queries=RegisterUsage.queries + 1)
+            )
+            return claimed.rowcount == 1
+
+    async def register_queries_on(self, day: date) -> int:
+        async with self.transaction() as session:
+            row = await session.get(RegisterUsage, day)
+            return 0 if row is None else row.queries
 
     async def define_wave(self, wave_id: str, case_ids: list[str], wave_date: date | None = None) -> int:
         """Record a wave and its members; repeating it adds only members not there yet."""

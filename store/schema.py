@@ -159,3 +159,13 @@ class WaveMember(Base):
 
     wave_id: Mapped[str] = mapped_column(ForeignKey("waves.wave_id"), primary_key=True)
     case_id: Mapped[str] = mapped_column(ForeignKey("entitlements.case_id"), primary_key=True)
+
+
+class RegisterUsage(Base):
+    """Register queries sent per calendar day (Europe/Amsterdam), shared by every worker, so that
+    all waves together stay within the queries a day agreed with the pension register."""
+
+    __tablename__ = "register_usage"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    queries: Mapped[int] = mapped_column(default=0)

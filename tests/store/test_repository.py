@@ -2,7 +2,7 @@ import asyncio
 import subprocess
 import sys
 import textwrap
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -190,3 +190,11 @@ async def test_no_bsn_in_clear_text_in_any_row(admin):
         participants = (await session.execute(select(func.count()).select_from(Participant))).scalar_one()
     assert participants == 1 and len(rows) == 2
     assert "111222333" not in " ".join(map(str, rows))
+
+
+async def test_concurrent_claims_of_the_days_register_queries_never_exceed_the_capacity(admin):
+    day = date(2026, 11, 23)
+    claims = await asyncio.gather(*(admin.take_register_query(day, 7) for _ in range(20)))
+    assert claims.count(True) == 7
+    assert await admin.register_queries_on(day) == 7
+    assert await admin.take_register_query(day + timedelta(days=1), 7)  # a new day, a new count

@@ -1,0 +1,109 @@
+"""The per-day register capacity: once the day's agreed queries are used, further queries wait
+for the next day (retries, never failed cases), and the register receives no more than agreed.
+Counted in the administration, so it holds across workers. Runs on the dev server."""
+
+import asyncio
+import secrets
+from datetime import date, datetime, timedelta
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.transfer import TransferActivities
+from config.binaries import temporal_cli
+from config.temporal_runtime import quiet_runtime
+from models.ledger import ProviderRecord
+from models.transfer import LegalSettings, OutgoingTransferInput
+from register_client.client import RegisterClient
+from rules.legal_time import amsterdam_midnight
+from store.bsn_protection import BsnProtector
+from store.database import make_async_engine, migrate
+from store.repository import Administration
+from stubs.providers import create_providers_app
+from stubs.register import RegisterConfig, create_register_app
+from stubs.serve import serving
+from tests.conftest import make_case, nth_bsn
+from worker import build_worker
+from workflows.outgoing import OutgoingTransferWorkflow
+
+CASES, PER_DAY = 15, 10
+DAY = date(2026, 11, 23)
+
+
+class Clock:
+    """The register's wall clock as the activities see it; the test turns the day."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+async def waiting_for_quota(client, handles) -> int:
+    """How many cases have a register query held back by the day's quota right now."""
+    held = 0
+    for handle in handles:
+        for pending in (await handle.describe()).raw_description.pending_activities:
+            if "queries agreed for" in pending.last_failure.message:
+                held += 1
+    return held
+
+
+async def until(condition, timeout: float = 60) -> None:
+    """Poll an engine-side condition (a describe call) until it holds, or fail the test."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.25)  # poll interval of the describe calls, not a wait for success
+
+
+async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, basis):
+    url = f"sqlite:///{tmp_path / 'administration.db'}"
+    migrate(url)
+    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    await admin.upsert_provider(ProviderRecord(id="PF-A", kind="fund"))
+    answered = {n: asyncio.Event() for n in (PER_DAY, CASES)}
+    register_app = create_register_app(
+        [], RegisterConfig(token="T"), on_answer=lambda stats: answered[stats.answered].set() if stats.answered in answered else None
+    )
+    clock = Clock(amsterdam_midnight(DAY) + timedelta(hours=10))
+    async with (
+        serving(register_app) as register_url,
+        serving(create_providers_app({})) as providers_url,
+        RegisterClient(register_url, "T") as register,
+        await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli(), data_converter=pydantic_data_converter, runtime=quiet_runtime()
+        ) as env,
+    ):
+        activities = TransferActivities(
+            admin, register, providers_url, basis, register_queries_per_day=PER_DAY, clock=clock, quota_recheck=timedelta(seconds=1)
+        )
+        offset = amsterdam_midnight(date(2022, 4, 4)) + timedelta(hours=10) - await env.get_current_time()
+        legal = LegalSettings(clock_offset_s=offset.total_seconds())
+        async with build_worker(env.client, "quota", activities):
+            handles = []
+            for i in range(CASES):
+                case = make_case(case_id=f"Q-{i:02d}", bsn=nth_bsn(700 + i), participation_end=date(2022, 3, 31))
+                await admin.add_case(case)
+                handles.append(
+                    await env.client.start_workflow(
+                        OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
+                        id=f"wkp-out-PF-A-{case.case_id}", task_queue="quota",
+                    )
+                )
+            await asyncio.wait_for(answered[PER_DAY].wait(), timeout=60)
+
+            async def rest_held_back() -> bool:
+                return await waiting_for_quota(env.client, handles) == CASES - PER_DAY
+
+            await until(rest_held_back)
+            assert register_app.state.stats.received == PER_DAY  # measured at the register
+            assert await admin.register_queries_on(DAY) == PER_DAY
+
+            clock.now += timedelta(days=1)  # the register's day turns
+            await asyncio.wait_for(answered[CASES].wait(), timeout=60)
+    assert register_app.state.stats.received == CASES
+    assert await admin.register_queries_on(DAY + timedelta(days=1)) == CASES - PER_DAY
+    await admin.engine.dispose()
+
