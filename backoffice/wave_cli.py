@@ -53,6 +53,41 @@ async def all_case_ids(settings: Settings) -> list[str]:
         await admin.engine.dispose()
 
 
+COHORTS = {
+    "17e": "new small pensions (participation ended from 2019-01-01)",
+    "56": "the transitional cohort of Besluit 56 (ended 2017-01-01 to 2018-12-31)",
+    "17f": "existing small pensions (ended before 2017-01-01): need the plan's --date",
+}
+
+
+async def cohort_case_ids(settings: Settings, cohort: str, ended_in: str | None) -> list[str]:
+    """The administration's selection: every case of a regime, optionally only those whose
+    participation ended in one month (the month's new former participants)."""
+    from sqlalchemy import select
+
+    from rules.regime import Regime, regime_for
+    from store.schema import Entitlement
+
+    regime = Regime(cohort)
+    month = None
+    if ended_in is not None:
+        import re
+
+        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", ended_in):
+            raise fail(f"--ended-in: {ended_in!r} is not a month (YYYY-MM)")
+        month = parse_date(f"{ended_in}-01", "--ended-in")
+    admin = open_administration(settings)
+    try:
+        async with admin.transaction() as session:
+            rows = (await session.execute(select(Entitlement.case_id, Entitlement.participation_end).order_by(Entitlement.case_id))).all()
+    finally:
+        await admin.engine.dispose()
+    return [
+        case_id for case_id, ended in rows
+        if regime_for(ended) is regime and (month is None or (ended.year, ended.month) == (month.year, month.month))
+    ]
+
+
 async def start_wave(settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int) -> str:
     """Record the wave in the administration and start its workflow (a no-op when started before)."""
     admin = open_administration(settings)
@@ -79,6 +114,10 @@ def start(
     wave_id: Annotated[Optional[str], typer.Argument(help="the wave's id, unique per provider")] = None,
     cases: Annotated[Optional[Path], typer.Option("--cases", help="CSV with a case_id column (or one id a line)")] = None,
     all_cases: Annotated[bool, typer.Option("--all", help="every case in the administration")] = False,
+    cohort: Annotated[
+        Optional[str], typer.Option("--cohort", help="every case of a regime: " + "; ".join(f"{k}: {v}" for k, v in COHORTS.items()))
+    ] = None,
+    ended_in: Annotated[Optional[str], typer.Option("--ended-in", help="with --cohort: only cases whose participation ended in this month (YYYY-MM)")] = None,
     plan: Annotated[Optional[Path], typer.Option("--plan", help="a plan from `wkp wave plan`: start all its waves")] = None,
     wave_date: Annotated[Optional[str], typer.Option("--date", help="Besluit 17f: the plan's date for this wave")] = None,
     window: Annotated[int, typer.Option(min=1, max=1000, help="case starts in flight at once")] = 50,
@@ -86,8 +125,8 @@ def start(
     """Start a wave, or every wave of a plan. Starting the same wave again starts nothing; a
     case already running elsewhere is not started twice."""
     if plan is not None:
-        if wave_id or cases or all_cases:
-            raise fail("--plan starts the plan's own waves: give no ID, --cases or --all with it")
+        if wave_id or cases or all_cases or cohort:
+            raise fail("--plan starts the plan's own waves: give no ID, --cases, --all or --cohort with it")
         phased = PhasedPlan.model_validate(read_json(plan))
         settings = get_settings()
 
@@ -97,14 +136,27 @@ def start(
 
         print("\n".join(asyncio.run(run_plan())))
         return
-    if not wave_id or bool(cases) == all_cases:
-        raise fail("give a wave ID and exactly one of --cases FILE, --all (or --plan FILE)")
+    if not wave_id or [bool(cases), all_cases, bool(cohort)].count(True) != 1:
+        raise fail("give a wave ID and exactly one of --cases FILE, --all, --cohort REGIME (or --plan FILE)")
+    if cohort is not None and cohort not in COHORTS:
+        raise fail(f"--cohort: {cohort!r} is not a regime; choose one of {', '.join(COHORTS)}")
+    if ended_in is not None and cohort is None:
+        raise fail("--ended-in: selects within a --cohort; give --cohort too")
+    if cohort == "17f" and wave_date is None:
+        raise fail("--date: existing small pensions (Besluit 17f.3) are queried on the plan's date; give --date or use `wkp wave plan`")
     settings = get_settings()
     on = parse_date(wave_date, "--date") if wave_date else None
 
     async def main() -> str:
         migrate(settings.administration_url())
-        case_ids = read_case_ids(cases) if cases else await all_case_ids(settings)
+        if cases:
+            case_ids = read_case_ids(cases)
+        elif cohort:
+            case_ids = await cohort_case_ids(settings, cohort, ended_in)
+            if not case_ids:
+                raise fail(f"--cohort: no case of regime {cohort}" + (f" ended in {ended_in}" if ended_in else "") + " in the administration")
+        else:
+            case_ids = await all_case_ids(settings)
         return await start_wave(settings, wave_id, case_ids, on, window)
 
     print(asyncio.run(main()))
