@@ -23,7 +23,15 @@ class WaveReport:
     states: dict[str, int]
     terms: list[tuple[str, int, int]]  # article, met, breached
     breaches: list[AuditStep]
-    closed_per_month: list[tuple[str, int]] = field(default_factory=list)
+    # month -> (register queries, payments, cases closed): the wave's progress over time
+    per_month: list[tuple[str, int, int, int]] = field(default_factory=list)
+
+    @property
+    def chart_max(self) -> int:
+        return max([max(counts) for _, *counts in self.per_month] or [1])
+
+
+CHART_SERIES = (("queried", "register queries", "#2a6fb0"), ("paid", "payments", "#3a9a4a"), ("closed", "cases closed", "#888"))
 
 
 def build_report(wave_id: str, made_on: date, members: int, cases: list[CaseProjection], trail: list[AuditStep]) -> WaveReport:
@@ -35,17 +43,21 @@ def build_report(wave_id: str, made_on: date, members: int, cases: list[CaseProj
     # A step with a due date that was not breached met its term (Besluit 24 records the others).
     met = Counter(step.article for step in trail if step.due is not None and step.step != "deadline_breached" and step.actual <= step.due)
     terms = [(article, met[article], breached_count[article]) for article in sorted(set(met) | set(breached_count))]
-    closed = Counter(step.actual.strftime("%Y-%m") for step in trail if step.step == "closed")
+    def monthly(step_name: str) -> Counter:
+        return Counter(step.actual.strftime("%Y-%m") for step in trail if step.step == step_name)
+
+    queried, paid, closed = monthly("register_query"), monthly("payment"), monthly("closed")
+    months = sorted(set(queried) | set(paid) | set(closed))
     return WaveReport(
         wave_id=wave_id, made_on=made_on, cases=cases, members=members, states=dict(states.most_common()),
-        terms=terms, breaches=breached, closed_per_month=sorted(closed.items()),
+        terms=terms, breaches=breached, per_month=[(m, queried[m], paid[m], closed[m]) for m in months],
     )
 
 
 def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     html = folder / f"wave-{report.wave_id}.html"
-    html.write_text(ENVIRONMENT.get_template("wave_report.html.j2").render(r=report, chart_max=max([n for _, n in report.closed_per_month] or [1])))
+    html.write_text(ENVIRONMENT.get_template("wave_report.html.j2").render(r=report, series=CHART_SERIES))
     table = folder / f"wave-{report.wave_id}.csv"
     with open(table, "w", newline="") as handle:
         writer = csv.writer(handle)

@@ -152,3 +152,38 @@ async def test_the_wave_report_matches_the_administration(world, tmp_path):
     with open(table, newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert sorted(row["case_id"] for row in rows) == [case.case_id for case in CASES]
+
+
+async def test_the_wave_report_renders_in_chromium_with_its_chart_and_the_administrations_numbers(world, tmp_path):
+    """Debian's chromium opens the report file: it renders, the chart is drawn, and what a reader
+    sees equals the administration."""
+    from datetime import timedelta
+
+    from sqlalchemy import func, select
+
+    from backoffice.wave_report import build_report, write_report
+    from store.schema import AuditEntry, TransferCase
+    from tests.browser import chromium_page
+
+    await result_of(await start_wave(world.client))
+    await world.env.sleep(timedelta(days=2))  # every case takes its first step
+    cases, trail = await world.admin.wave_report_rows("W1")
+    html, _ = write_report(build_report("W1", date(2026, 11, 23), 25, cases, trail), tmp_path)
+    async with world.admin.transaction() as session:
+        queries = (await session.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.step == "register_query"))).scalar_one()
+        by_status = dict((await session.execute(select(TransferCase.status, func.count()).group_by(TransferCase.status))).all())
+
+    async with chromium_page() as page:
+        await page.goto(html.as_uri())
+        assert await page.title() == "Wave W1 — automatic transfer of small pensions"
+        chart = await page.locator("svg#chart").bounding_box()
+        assert chart and chart["width"] > 100 and chart["height"] > 100
+        bars = page.locator("svg#chart rect.bar[data-series=queried]")
+        drawn = [await bars.nth(i).bounding_box() for i in range(await bars.count())]
+        assert all(box and box["height"] > 0 for box in drawn)  # every month with queries has a visible bar
+        shown = sum([int(await bars.nth(i).get_attribute("data-count")) for i in range(await bars.count())])
+        assert shown == queries == 25
+        rows = await page.locator("table#states tr").all_inner_texts()
+        seen = {state: int(count) for state, count in (row.split("\t") for row in rows[1:])}
+        assert seen == by_status and await page.locator("#members").inner_text() == "25"
+        await page.screenshot(path=str(tmp_path / "wave-report.png"), full_page=True)
