@@ -88,14 +88,28 @@ async def cohort_case_ids(settings: Settings, cohort: str, ended_in: str | None)
     ]
 
 
-async def start_wave(settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int) -> str:
+def legal_settings(settings: Settings, legal_date) -> LegalSettings:
+    """The rulebook's settings for a wave. `legal_date` is for test and acceptance environments
+    only: the engine's legal clock then starts that morning (a fixed offset, as `wkp demo` and
+    `wkp simulate` do); production leaves it unset and runs on today's date."""
+    offset = 0.0
+    if legal_date is not None:
+        from datetime import datetime, timedelta, timezone
+
+        from rules.legal_time import amsterdam_midnight
+
+        offset = (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(timezone.utc)).total_seconds()
+    return LegalSettings(clock_offset_s=offset, thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
+
+
+async def start_wave(settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int, legal_date=None) -> str:
     """Record the wave in the administration and start its workflow (a no-op when started before)."""
     admin = open_administration(settings)
     try:
         members = await admin.define_wave(wave_id, case_ids, wave_date)
     finally:
         await admin.engine.dispose()
-    legal = LegalSettings(thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
+    legal = legal_settings(settings, legal_date)
     async with temporal_client(settings) as client:
         try:
             await client.start_workflow(
@@ -121,6 +135,9 @@ def start(
     plan: Annotated[Optional[Path], typer.Option("--plan", help="a plan from `wkp wave plan`: start all its waves")] = None,
     wave_date: Annotated[Optional[str], typer.Option("--date", help="Besluit 17f: the plan's date for this wave")] = None,
     window: Annotated[int, typer.Option(min=1, max=1000, help="case starts in flight at once")] = 50,
+    legal_date: Annotated[
+        Optional[str], typer.Option("--legal-date", help="test environments only: run the cases' legal clock from this date")
+    ] = None,
 ) -> None:
     """Start a wave, or every wave of a plan. Starting the same wave again starts nothing; a
     case already running elsewhere is not started twice."""
@@ -132,7 +149,8 @@ def start(
 
         async def run_plan() -> list[str]:
             migrate(settings.administration_url())
-            return [await start_wave(settings, w.wave_id, w.case_ids, w.date, window) for w in phased.waves]
+            legal_on = parse_date(legal_date, "--legal-date") if legal_date else None
+            return [await start_wave(settings, w.wave_id, w.case_ids, w.date, window, legal_on) for w in phased.waves]
 
         print("\n".join(asyncio.run(run_plan())))
         return
@@ -146,6 +164,7 @@ def start(
         raise fail("--date: existing small pensions (Besluit 17f.3) are queried on the plan's date; give --date or use `wkp wave plan`")
     settings = get_settings()
     on = parse_date(wave_date, "--date") if wave_date else None
+    legal_on = parse_date(legal_date, "--legal-date") if legal_date else None
 
     async def main() -> str:
         migrate(settings.administration_url())
@@ -157,7 +176,7 @@ def start(
                 raise fail(f"--cohort: no case of regime {cohort}" + (f" ended in {ended_in}" if ended_in else "") + " in the administration")
         else:
             case_ids = await all_case_ids(settings)
-        return await start_wave(settings, wave_id, case_ids, on, window)
+        return await start_wave(settings, wave_id, case_ids, on, window, legal_on)
 
     print(asyncio.run(main()))
 
