@@ -1,0 +1,186 @@
+"""Benchmark: a wave of N cases (default 10,000) on the embedded dev server, against a bare
+baseline on the same server.
+
+The cases: imported into a fresh administration, the register stub names a receiving provider
+for each (answer immediate), and one wave starts them all (`wkp wave start` does the same). Each
+case runs query -> funding check -> transfer value -> payment -> acknowledged -> closed. The
+engine's worker runs as its own process (as in production) under the configured register rate.
+The baseline: N bare workflows, each running as many no-op activities as one case runs, on a
+worker process of the same kind. Prints cases/s, baseline workflows/s, their ratio, the
+worker's peak memory (VmHWM) and the register rate observed at the stub vs the limit.
+
+Run: .venv/bin/python bench/wave.py [N] [--register-rate PER_SECOND]
+"""
+
+import argparse
+import asyncio
+import base64
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from config.binaries import temporal_cli
+from config.logging import configure_logging
+from config.temporal_runtime import quiet_runtime
+from models.bsn import bsn_problem
+from models.ledger import ProviderRecord
+from models.provider import ProviderProfile
+from models.scenario import AccrualSpell
+from models.transfer import LegalSettings
+from models.wave import WaveInput, WaveProgress
+from rules.legal_time import amsterdam_midnight
+from store.bsn_protection import BsnProtector
+from store.database import make_async_engine, migrate
+from store.intake import import_entitlements
+from store.repository import Administration
+from stubs.providers import create_providers_app
+from stubs.register import RegisterConfig, create_register_app
+from stubs.serve import serving
+from workflows.wave import WaveWorkflow
+
+ROOT = Path(__file__).resolve().parents[1]
+LEGAL_DATE = __import__("datetime").date(2022, 4, 4)  # a Monday; participation ended 2022-03-31
+
+
+def bench_bsn(n: int) -> str:
+    prefix = 50_000_000 + n * 10
+    return next(f"{prefix + k}{d}" for k in range(10) for d in range(10) if bsn_problem(f"{prefix + k}{d}") is None)
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def until(condition, every: float = 1.0) -> None:
+    while not await condition():
+        await asyncio.sleep(every)  # polling interval of the progress check
+
+
+async def running(client: Client, workflow_type: str) -> int:
+    return (await client.count_workflows(f'WorkflowType = "{workflow_type}" AND ExecutionStatus = "Running"')).count
+
+
+async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
+    key = secrets.token_bytes(32)
+    url = f"sqlite:///{workdir / 'administration.db'}"
+    migrate(url)
+    admin = Administration(make_async_engine(url), BsnProtector(key))
+    for provider in ("PF-A", "PF-B"):
+        await admin.upsert_provider(ProviderRecord(id=provider, kind="fund"))
+        await admin.set_funding_ratio(provider, "2022-03", Decimal("1.15"))
+    bsns = [bench_bsn(i) for i in range(n)]
+    export = workdir / "export.csv"
+    export.write_text("case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n" + "".join(
+        f"B-{i:06d},{bsn},1980-01-01,2022-03-31,2047-01-01,{100 + i % 400}.00\n" for i, bsn in enumerate(bsns)
+    ))
+    await import_entitlements(admin, export, workdir / "rejects.csv")
+    await admin.define_wave("BENCH", [f"B-{i:06d}" for i in range(n)])
+    spells = [AccrualSpell.model_validate({"bsn": bsn, "provider": "PF-B", "from": "2022-01-01"}) for bsn in bsns]
+    register_app = create_register_app(spells, RegisterConfig(token="T"))
+    providers_app = create_providers_app({"PF-B": ProviderProfile(kind="fund")})
+    client = env.client
+    async with serving(register_app) as register_url, serving(providers_app) as providers_url:
+        worker_env = {
+            **os.environ, "WKP_TEMPORAL_ADDRESS": client.service_client.config.target_host, "WKP_TASK_QUEUE": "bench",
+            "WKP_DATABASE_URL": url, "WKP_BSN_KEY": base64.b64encode(key).decode(), "WKP_HOME": str(workdir),
+            "WKP_REGISTER_URL": register_url, "WKP_REGISTER_TOKEN": "T", "WKP_PROVIDERS_URL": providers_url,
+            "WKP_REGISTER_RATE_PER_SECOND": str(rate), "WKP_LOG_LEVEL": "WARNING",
+        }
+        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=worker_env, stdout=subprocess.DEVNULL, stderr=open(workdir / "worker.log", "wb"))
+        try:
+            offset = amsterdam_midnight(LEGAL_DATE) + __import__("datetime").timedelta(hours=9) - await env.get_current_time()
+            started = time.perf_counter()
+            await client.start_workflow(
+                WaveWorkflow.run, WaveInput(provider="PF-A", wave_id="BENCH", legal=LegalSettings(clock_offset_s=offset.total_seconds()), window=200, page_size=1000),
+                id="wkp-wave-PF-A-BENCH", task_queue="bench",
+            )
+
+            async def all_closed() -> bool:
+                paid = len(providers_app.state.ledger)
+                print(f"\r  cases: {paid}/{n} paid, {time.perf_counter() - started:.0f} s", end="", flush=True)
+                return paid >= n and await running(client, "OutgoingSmallPensionTransfer") == 0 and await running(client, "TransferWave") == 0
+
+            await until(all_closed)
+            elapsed = time.perf_counter() - started
+            memory = peak_rss_mib(worker.pid)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+        history = await client.get_workflow_handle("wkp-out-PF-A-B-000000").fetch_history()
+        activities = sum(1 for event in history.events if event.HasField("activity_task_scheduled_event_attributes"))
+        answered = register_app.state.stats.answered_at
+        per_second = Counter(int(t - answered[0]) for t in answered)
+        statuses = Counter(entry.status for entry in providers_app.state.ledger)
+    await admin.engine.dispose()
+    return {
+        "elapsed": elapsed, "activities": activities, "memory": memory, "accepted": statuses["accepted"],
+        "register_mean": len(answered) / max(answered[-1] - answered[0], 1e-9), "register_peak": max(per_second.values()),
+    }
+
+
+async def run_baseline(env, n: int, activities: int) -> float:
+    address = env.client.service_client.config.target_host
+    worker = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare.py"), address], cwd=ROOT, stdout=subprocess.DEVNULL)
+    try:
+        client = await Client.connect(address)
+        started = time.perf_counter()
+        gate = asyncio.Semaphore(200)  # starts in flight, as the wave's window
+
+        async def one(i: int) -> None:
+            async with gate:
+                await client.start_workflow("BareWorkflow", activities, id=f"bare-{i}", task_queue="bench-bare")
+
+        await asyncio.gather(*(one(i) for i in range(n)))
+
+        async def all_done() -> bool:
+            left = await running(client, "BareWorkflow")
+            print(f"\r  baseline: {n - left}/{n} done, {time.perf_counter() - started:.0f} s", end="", flush=True)
+            return left == 0
+
+        await until(all_done)
+        return time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=10_000)
+    parser.add_argument("--register-rate", type=float, default=200.0, help="register queries per second agreed (default 200)")
+    args = parser.parse_args()
+    configure_logging(level="WARNING")
+    with tempfile.TemporaryDirectory() as folder:
+        async with await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli(), data_converter=pydantic_data_converter, runtime=quiet_runtime(), ui=False,
+            dev_server_extra_args=["--log-level", "error"],
+        ) as env:
+            cases = await run_cases(env, Path(folder), args.n, args.register_rate)
+            print()
+            baseline = await run_baseline(env, args.n, cases["activities"])
+            print()
+    case_rate, bare_rate = args.n / cases["elapsed"], args.n / baseline
+    print(f"wave: {args.n} cases (query -> pay -> acknowledged -> closed) in {cases['elapsed']:.1f} s: {case_rate:.1f} cases/s; "
+          f"{cases['accepted']} payments accepted")
+    print(f"baseline: {args.n} bare workflows x {cases['activities']} no-op activities in {baseline:.1f} s: {bare_rate:.1f} workflows/s")
+    print(f"ratio cases/baseline: {case_rate / bare_rate:.2f}")
+    print(f"engine worker peak memory (VmHWM): {cases['memory']:.0f} MiB")
+    print(f"register: mean {cases['register_mean']:.1f}/s, busiest second {cases['register_peak']}/s; "
+          f"configured limit {args.register_rate:g}/s (engine aims 10 % under)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
