@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from codec.converter import encrypted_converter
 
 from activities.transfer import TransferActivities
 from config.settings import Settings
@@ -17,7 +17,10 @@ from store.factory import open_administration
 async def connect_client(settings: Settings) -> Client:
     # The default runtime: a custom one's threads outlived the interpreter at exit once
     # (PyGILState_Release while finalizing). Only `wkp simulate` needs the quiet one.
-    return await Client.connect(settings.temporal_address, namespace=settings.namespace, data_converter=pydantic_data_converter)
+    # Payloads are encrypted before they leave the process (codec/): worker and CLI alike.
+    return await Client.connect(
+        settings.temporal_address, namespace=settings.namespace, data_converter=encrypted_converter(settings.key_ring())
+    )
 
 
 def make_activities(settings: Settings) -> TransferActivities:
@@ -43,3 +46,24 @@ async def temporal_client(settings: Settings) -> AsyncIterator[Client]:
         del client
         gc.collect()
         await asyncio.sleep(0)
+
+
+async def register_search_attributes(client: Client, namespace: str = "default") -> list[str]:
+    """Register the engine's search attributes on a cluster that lacks them (idempotent): the
+    time-skipping server of simulations, and the one-off setup job of a real cluster. Returns
+    the names it added. (The time-skipping server cannot list attributes, only add them.)"""
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+    from temporalio.service import RPCError, RPCStatusCode
+
+    from workflows.search_attributes import ALL
+
+    added = []
+    for key in ALL:
+        request = AddSearchAttributesRequest(namespace=namespace, search_attributes={key.name: key.indexed_value_type})
+        try:
+            await client.operator_service.add_search_attributes(request)
+            added.append(key.name)
+        except RPCError as error:
+            if error.status != RPCStatusCode.ALREADY_EXISTS:
+                raise
+    return added

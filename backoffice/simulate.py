@@ -16,7 +16,10 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
+
+from codec.converter import throwaway_converter
+from engine import register_search_attributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
@@ -135,11 +138,13 @@ async def simulate(
     progress: Callable[[date], None] = no_progress,
     register_config: RegisterConfig | None = None,
     register_stats: list | None = None,
+    converter: DataConverter | None = None,
 ) -> list[dict]:
     """Run `scenario`; one result line per case and incoming transfer. Pass a list as
     `histories` to receive every recorded workflow history too (for replay tests);
     `register_config` injects register faults, latency or a capacity limit, and a list passed
-    as `register_stats` receives the register's counters."""
+    as `register_stats` receives the register's counters. Payloads are encrypted as in
+    production (`converter`, by default with a key that lives only for this run)."""
     token = base64.b64encode(secrets.token_bytes(12)).decode()
     register_config = (register_config or RegisterConfig()).model_copy(update={"token": token})
     register_app = create_register_app(scenario.accrual_spells, register_config)
@@ -153,10 +158,11 @@ async def simulate(
         serving(providers_app) as providers_url,
         RegisterClient(register_url, token) as register,
         await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter, runtime=quiet_runtime()
+            test_server_existing_path=temporal_test_server(), data_converter=converter or throwaway_converter(), runtime=quiet_runtime()
         ) as env,
     ):
         await load_world(admin, scenario)
+        await register_search_attributes(env.client)
         client_box.append(env.client)
         activities = TransferActivities(
             admin, register, providers_url, basis, DEFAULT_FUNDING_RATIO, after_letter=participant_replies(client_box, scenario)

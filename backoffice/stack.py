@@ -35,12 +35,22 @@ def port_of(url: str) -> int:
     return urlparse(url if "://" in url else f"tcp://{url}").port
 
 
+def ui_codec_endpoint(settings: Settings) -> str:
+    """The codec endpoint the embedded UI calls. Its token is in the path: the dev server's UI
+    has no login whose access token it could pass (a real cluster's UI does; see deploy/)."""
+    return f"http://127.0.0.1:{settings.codec_port}/t/{settings.codec_token_list()[0]}"
+
+
 def services(settings: Settings) -> list[Service]:
+    from workflows.search_attributes import dev_server_flags
+
     home = settings.home.resolve()
     python = sys.executable
     return [
+        Service("codec", [python, "-m", "codec.server"], settings.codec_port),
         Service("temporal", [temporal_cli(), "server", "start-dev", "--db-filename", str(home / "temporal.db"),
-                             "--port", str(port_of(settings.temporal_address)), "--ui-port", str(settings.ui_port), "--log-level", "warn"],
+                             "--port", str(port_of(settings.temporal_address)), "--ui-port", str(settings.ui_port), "--log-level", "warn",
+                             "--ui-codec-endpoint", ui_codec_endpoint(settings), *dev_server_flags()],
                 port_of(settings.temporal_address)),
         Service("register", [python, "-m", "stubs.register", "--spells", str(home / "register-spells.json"),
                              "--port", str(port_of(settings.register_url)), "--token", settings.register_token], port_of(settings.register_url)),
@@ -86,6 +96,7 @@ def start(settings: Settings, say=print) -> dict[str, int]:
     from store.database import migrate
 
     ensure_world_files(settings)
+    settings.key_ring(), settings.codec_token_list()  # made once here, before processes share them
     migrate(settings.administration_url())
     logs = settings.home / "logs"
     logs.mkdir(exist_ok=True)

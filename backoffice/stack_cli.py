@@ -26,7 +26,9 @@ def up(detach: Annotated[bool, typer.Option("--detach", help="leave the stack ru
     except RuntimeError as error:
         stop(settings, say=lambda _line: None)
         raise fail(str(error)) from None
-    print(f"Temporal UI: {ui(settings)}/namespaces/{settings.namespace}/workflows")
+    print(f"Temporal UI: {ui(settings)}/namespaces/{settings.namespace}/workflows (payloads decoded by the codec server)")
+    print(f"CLI: temporal workflow show -w ID --address {settings.temporal_address} "
+          f"--codec-endpoint http://127.0.0.1:{settings.codec_port} --codec-auth \"Bearer $(cat {settings.home / 'codec-token'})\"")
     if detach:
         print("stop it with: wkp down")
         return

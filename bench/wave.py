@@ -26,10 +26,12 @@ from decimal import Decimal
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
+from codec.converter import encrypted_converter
+from codec.encryption import KeyRing
 from config.binaries import temporal_cli
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from config.logging import configure_logging
 from config.temporal_runtime import quiet_runtime
 from models.bsn import bsn_problem
@@ -49,6 +51,7 @@ from stubs.serve import serving
 from workflows.wave import WaveWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
+KEYS = KeyRing({"bench": secrets.token_bytes(32)}, "bench")  # payloads encrypted, as in production
 LEGAL_DATE = __import__("datetime").date(2022, 4, 4)  # a Monday; participation ended 2022-03-31
 
 
@@ -95,7 +98,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
     async with serving(register_app) as register_url, serving(providers_app) as providers_url:
         worker_env = {
             **os.environ, "WKP_TEMPORAL_ADDRESS": client.service_client.config.target_host, "WKP_TASK_QUEUE": "bench",
-            "WKP_DATABASE_URL": url, "WKP_BSN_KEY": base64.b64encode(key).decode(), "WKP_HOME": str(workdir),
+            "WKP_DATABASE_URL": url, "WKP_PAYLOAD_KEYS": KEYS.to_json(), "WKP_BSN_KEY": base64.b64encode(key).decode(), "WKP_HOME": str(workdir),
             "WKP_REGISTER_URL": register_url, "WKP_REGISTER_TOKEN": "T", "WKP_PROVIDERS_URL": providers_url,
             "WKP_REGISTER_RATE_PER_SECOND": str(rate), "WKP_LOG_LEVEL": "WARNING",
         }
@@ -165,7 +168,7 @@ async def main() -> None:
     configure_logging(level="WARNING")
     with tempfile.TemporaryDirectory() as folder:
         async with await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), data_converter=pydantic_data_converter, runtime=quiet_runtime(), ui=False,
+            dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=encrypted_converter(KEYS), runtime=quiet_runtime(), ui=False,
             dev_server_extra_args=["--log-level", "error"],
         ) as env:
             cases = await run_cases(env, Path(folder), args.n, args.register_rate)

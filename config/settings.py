@@ -14,7 +14,13 @@
 | WKP_PROVIDER | the provider running the engine (transferring/receiving role) | PF-A |
 | WKP_REGISTER_URL, WKP_REGISTER_TOKEN | the pension register API and its bearer token | http://127.0.0.1:8301, register-token |
 | WKP_REGISTER_RATE_PER_SECOND | register queries per second, all workers and waves together (Temporal's task-queue rate limit) | unlimited |
+| WKP_REGISTER_QUERIES_PER_DAY | register queries per day, all workers and waves together | unlimited |
 | WKP_PROVIDERS_URL | the other providers' payment API | http://127.0.0.1:8302 |
+| WKP_PAYLOAD_KEYS | JSON {"key id": "base64 32-byte key"}: encrypt/decrypt Temporal payloads; old keys stay to decrypt | a key file WKP_HOME/payload-keys.json, made once |
+| WKP_PAYLOAD_KEY_ID | the key id that encrypts new payloads | the only key |
+| WKP_CODEC_TOKENS | JSON list of bearer tokens the codec server accepts | a token file WKP_HOME/codec-token, made once |
+| WKP_CODEC_PORT, WKP_CODEC_HOST | where the codec server listens (`wkp codec-server`, `wkp up`) | 8303, 127.0.0.1 |
+| WKP_CODEC_CORS_ORIGINS | JSON list of web origins (the Temporal UI) allowed to call the codec server | the embedded UI's |
 | WKP_DEFAULT_FUNDING_RATIO | ratio assumed for a fund month with none recorded (empty: none is assumed, a missing ratio stops the case with an error) | empty |
 | WKP_MORTALITY_TABLE | path of the provider's official mortality table (JSON) | the illustrative one |
 | WKP_DISCOUNT_RATES | path of the official yearly discount rates (JSON) | the illustrative ones |
@@ -33,6 +39,7 @@ from models.money import Money
 from rules.basis import ActuarialBasis, load_basis
 from rules.calendar import LegalCalendar
 from rules.thresholds import ThresholdTable
+from codec.encryption import KeyRing, load_or_create_key_ring
 from store.bsn_protection import load_or_create_key
 
 # 27 May 2022 was made equal to a generally recognised holiday by Royal decree (Atw 3.3).
@@ -60,6 +67,12 @@ class Settings(BaseSettings):
     # administration, so it holds across every worker and wave. None: no daily cap.
     register_queries_per_day: int | None = Field(default=None, gt=0)
     default_funding_ratio: Decimal | None = None
+    payload_keys: str | None = Field(default=None, repr=False)
+    payload_key_id: str | None = None
+    codec_tokens: list[str] | None = Field(default=None, repr=False)
+    codec_port: int = 8303
+    codec_host: str = "127.0.0.1"
+    codec_cors_origins: list[str] | None = None
     mortality_table: Path | None = None
     discount_rates: Path | None = None
 
@@ -68,6 +81,27 @@ class Settings(BaseSettings):
 
     def bsn_key_bytes(self) -> bytes:
         return load_or_create_key(self.bsn_key, self.home / "bsn.key")
+
+    def key_ring(self) -> KeyRing:
+        return load_or_create_key_ring(self.payload_keys, self.payload_key_id, self.home / "payload-keys.json")
+
+    def codec_token_list(self) -> list[str]:
+        """The codec server's accepted tokens; for the embedded stack one made once (0600)."""
+        if self.codec_tokens:
+            return self.codec_tokens
+        token_file = self.home / "codec-token"
+        if not token_file.exists():
+            import os
+            import secrets
+
+            token_file.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(24))
+        return [token_file.read_text().strip()]
+
+    def ui_origins(self) -> list[str]:
+        return self.codec_cors_origins or [f"http://localhost:{self.ui_port}", f"http://127.0.0.1:{self.ui_port}"]
 
     def threshold_table(self, extra: dict[int, Decimal] | None = None) -> ThresholdTable:
         return ThresholdTable({**self.thresholds, **(extra or {})})

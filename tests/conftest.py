@@ -4,6 +4,8 @@ import pytest
 
 from models.case import PensionCase
 from rules.basis import ActuarialBasis, load_basis
+from codec.converter import encrypted_converter
+from codec.encryption import KeyRing
 
 
 def nth_bsn(n: int) -> str:
@@ -31,3 +33,9 @@ def make_case(**overrides) -> PensionCase:
 @pytest.fixture(scope="session")
 def basis() -> ActuarialBasis:
     return load_basis()
+
+
+# A fixed payload key for tests and the golden histories (test data only; never a real key).
+TEST_KEY_RING = KeyRing({"test-1": bytes(range(32))}, "test-1")
+TEST_CONVERTER = encrypted_converter(TEST_KEY_RING)
+TEST_PAYLOAD_KEYS = TEST_KEY_RING.to_json()  # as WKP_PAYLOAD_KEYS for worker and CLI processes

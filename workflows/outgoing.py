@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.suspension import SuspensionCheck
     from rules.thresholds import MissingThreshold, ThresholdTable
     from rules.transfer_value import TransferValueStatement
+    from workflows import search_attributes as sa
     from workflows.legal_clock import LegalClock
 
 PAYMENT_TERM_WORKING_DAYS = 10  # Besluit 17e.4
@@ -76,6 +77,8 @@ class OutgoingTransferWorkflow:
         self.consent: bool | None = None
         self.case_id = ""
         self.unrecorded: list[AuditStep] = []
+        self.receiving_provider: str | None = None
+        self.published: dict[str, Any] = {}
 
     # -- what operators can ask and say ----------------------------------------------------
 
@@ -218,6 +221,7 @@ class OutgoingTransferWorkflow:
             FundingCheckInput(on=today, transferring_provider=self.data.provider, receiving_provider=answer.provider),
             result_type=SuspensionCheck, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
         )
+        self.receiving_provider = answer.provider
         if not check.allowed:
             return await self.suspend(today, check)
         return await self.pay(today, answer)
@@ -341,8 +345,46 @@ class OutgoingTransferWorkflow:
             )
         )
 
+    def publish(self) -> None:
+        """Upsert the search attributes and memo that changed since last time (operators find
+        cases by them in the UI); called at every flush, so at every change of phase or term."""
+        breached = sorted({event.article for event in self.events if event.type is EventType.DEADLINE_BREACHED and event.article})
+        failed = len(counted_failures(self.failures))
+        values = {
+            sa.PHASE: self.phase.value, sa.REGIME: self.regime.value, sa.PROVIDER: self.data.provider,
+            sa.RECEIVING_PROVIDER: self.receiving_provider, sa.WAVE_ID: self.data.wave_id, sa.FAILED_ATTEMPTS: failed,
+            sa.NEXT_DUE: self.next_due.isoformat() if self.next_due else None, sa.NEXT_DUE_ARTICLE: self.next_due_article,
+            sa.DEADLINE_BREACHED: bool(breached), sa.BREACHED_ARTICLES: breached or None,
+            sa.OUTCOME: self.outcome.value if self.outcome else None,
+        }
+        updates = [
+            key.value_set(value) if value is not None else key.value_unset()
+            for key, value in values.items() if self.published.get(key.name, "unset") != value
+        ]
+        if updates:
+            workflow.upsert_search_attributes(updates)
+            self.published.update({key.name: value for key, value in values.items()})
+        summary = self.summary(failed)
+        if self.published.get("summary") != summary:
+            workflow.upsert_memo({"summary": summary})
+            self.published["summary"] = summary
+
+    def summary(self, failed: int) -> str:
+        """One line for a person: where the case stands and what is due next."""
+        parts = [f"case {self.case_id}", f"regime {self.regime.value}", self.phase.value.replace("_", " ")]
+        if self.outcome:
+            parts.append(f"outcome {self.outcome.value}")
+        if self.next_due:
+            parts.append(f"next: {self.next_due_article} due {self.next_due.isoformat()}")
+        if failed:
+            parts.append(f"{failed} failed attempt{'s' if failed != 1 else ''}")
+        if self.receiving_provider:
+            parts.append(f"receiving provider {self.receiving_provider}")
+        return " · ".join(parts)
+
     async def flush(self, with_projection: bool = False) -> None:
         """Write buffered steps (and the reporting row) to the administration in one activity."""
+        self.publish()
         if not self.unrecorded and not with_projection:
             return
         projection = None

@@ -97,7 +97,7 @@ class WaveWorkflow:
         try:
             await workflow.start_child_workflow(
                 OutgoingTransferWorkflow.run,
-                OutgoingTransferInput(provider=data.provider, case=case, legal=data.legal, wave_date=wave_date),
+                OutgoingTransferInput(provider=data.provider, case=case, legal=data.legal, wave_date=wave_date, wave_id=data.wave_id),
                 id=case_workflow_id(data.provider, case.case_id),
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

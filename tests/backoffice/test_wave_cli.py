@@ -6,10 +6,9 @@ import sys
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from models.wave import WaveProgress
-from tests.conftest import nth_bsn
+from tests.conftest import TEST_CONVERTER, nth_bsn
 
 WKP = str(Path(sys.executable).parent / "wkp")
 
@@ -33,7 +32,7 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
         assert started.returncode == 0 and "wave W1 started: 20 cases, 5 at a time" in started.stdout, started.stderr
 
         async def finished() -> None:
-            client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=pydantic_data_converter)
+            client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=TEST_CONVERTER)
             await client.get_workflow_handle("wkp-wave-PF-A-W1").result()
 
         asyncio.run(finished())
@@ -47,7 +46,7 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
         assert overlapping.returncode == 0
 
         async def second() -> tuple[int, int]:
-            client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=pydantic_data_converter)
+            client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=TEST_CONVERTER)
             result = await client.get_workflow_handle("wkp-wave-PF-A-W2", result_type=WaveProgress).result()
             return result.counts.started, result.counts.already_running
 

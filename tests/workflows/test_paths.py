@@ -6,7 +6,6 @@ from datetime import date
 import pytest
 
 from temporalio import activity
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from backoffice.simulate import simulate
@@ -14,7 +13,7 @@ from models.steps import QUERY_PENSION_REGISTER, RegisterQueryInput
 from worker import WORKFLOWS
 from rules.calendar import LegalCalendar
 from rules.scenario import validate_scenario
-from tests.conftest import nth_bsn
+from tests.conftest import TEST_CONVERTER, nth_bsn
 
 calendar = LegalCalendar()
 D = date.fromisoformat
@@ -64,7 +63,7 @@ SCENARIO = {
 @pytest.fixture(scope="module")
 async def simulated(basis):
     histories: list = []
-    lines = await simulate(validate_scenario(SCENARIO), basis, histories=histories)
+    lines = await simulate(validate_scenario(SCENARIO), basis, histories=histories, converter=TEST_CONVERTER)
     return {line.get("case_id") or line.get("transfer_id"): line for line in lines}, histories
 
 
@@ -198,7 +197,7 @@ async def test_events_are_in_date_order(results):
 async def test_every_recorded_history_replays_without_nondeterminism(simulated):
     histories = simulated[1]
     assert len(histories) > len(SCENARIO["cases"]) + len(SCENARIO["incoming"])  # continue-as-new made several runs
-    replayer = Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=WORKFLOWS, data_converter=TEST_CONVERTER)
     async def each():
         for history in histories:
             yield history
@@ -211,7 +210,6 @@ async def test_every_recorded_history_replays_without_nondeterminism(simulated):
 
 async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guessing(basis):
     from temporalio.client import WorkflowFailureError
-    from temporalio.contrib.pydantic import pydantic_data_converter
     from temporalio.testing import WorkflowEnvironment
 
     from config.binaries import temporal_test_server
@@ -222,7 +220,7 @@ async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guess
 
     case = make_case(participation_end=date(2025, 3, 31))  # RULES.md's table ends with 2024
     async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter
+        test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER
     ) as env:
         async with build_worker(env.client, "no-threshold", activities=_NoActivities()):
             with pytest.raises(WorkflowFailureError) as failed:

@@ -6,11 +6,11 @@ import asyncio
 import secrets
 from datetime import date, datetime, timedelta
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
 from config.binaries import temporal_cli
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from config.temporal_runtime import quiet_runtime
 from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
@@ -22,7 +22,7 @@ from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import make_case, nth_bsn
+from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
 
@@ -73,7 +73,7 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
         serving(create_providers_app({})) as providers_url,
         RegisterClient(register_url, "T") as register,
         await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), data_converter=pydantic_data_converter, runtime=quiet_runtime()
+            dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=TEST_CONVERTER, runtime=quiet_runtime()
         ) as env,
     ):
         activities = TransferActivities(

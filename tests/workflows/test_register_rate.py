@@ -7,11 +7,11 @@ import asyncio
 import secrets
 from datetime import date, timedelta
 
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
 from config.binaries import temporal_cli
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
@@ -22,7 +22,7 @@ from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import make_case, nth_bsn
+from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
 
@@ -45,7 +45,7 @@ async def run_cases(tmp_path, basis, engine_rate: float | None):
         serving(register_app) as register_url,
         serving(create_providers_app({})) as providers_url,
         RegisterClient(register_url, "T", max_per_second=engine_rate) as register,
-        await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli(), data_converter=pydantic_data_converter) as env,
+        await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=TEST_CONVERTER) as env,
     ):
         activities = TransferActivities(admin, register, providers_url, basis)
         offset = amsterdam_midnight(date(2022, 4, 4)) + timedelta(hours=10) - await env.get_current_time()

@@ -4,19 +4,18 @@ import uuid
 from datetime import date
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from config.binaries import temporal_test_server
-from tests.conftest import make_case
+from tests.conftest import TEST_CONVERTER, make_case
 from tests.workflows.rules_probe import ProbeInput, ProbeResult, RulesProbeWorkflow, probe
 
 
 async def test_rulebook_runs_inside_the_workflow_sandbox(basis):
     data = ProbeInput(case=make_case(), basis=basis, on=date(2022, 4, 1))
     async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter
+        test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER
     ) as env:
         client: Client = env.client
         async with Worker(client, task_queue="probe", workflows=[RulesProbeWorkflow]):

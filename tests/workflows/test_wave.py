@@ -9,13 +9,13 @@ from datetime import date
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
 from config.binaries import temporal_test_server
+from engine import register_search_attributes
 from models.ledger import ProviderRecord
 from models.transfer import OutgoingTransferInput
 from models.wave import WaveInput
@@ -26,7 +26,7 @@ from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import make_case, nth_bsn
+from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
 from workflows.wave import WaveWorkflow, case_workflow_id
@@ -47,8 +47,9 @@ async def world(tmp_path, basis):
         serving(create_register_app([], RegisterConfig(token="T"))) as register_url,
         serving(create_providers_app({})) as providers_url,
         RegisterClient(register_url, "T") as register,
-        await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server(), data_converter=pydantic_data_converter) as env,
+        await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER) as env,
     ):
+        await register_search_attributes(env.client)
         activities = TransferActivities(admin, register, providers_url, basis)
         async with build_worker(env.client, "waves", activities):
             yield World(env.client, env, admin)

@@ -1,0 +1,88 @@
+"""The codec server: the Temporal UI and CLI send it encrypted payloads to read them decoded
+(`temporal … --codec-endpoint URL --codec-auth "Bearer TOKEN"`; the UI's codec endpoint).
+
+It decodes only for callers with a valid token, as a bearer token (CLI, or a UI that passes its
+users' access tokens) or, for the embedded stack's own UI, in the path (`/t/TOKEN/decode`). A
+browser's CORS preflight carries no credentials, so only it passes without a token.
+"""
+
+import hmac
+
+from fastapi import FastAPI, Header, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse, Response
+from google.protobuf import json_format
+from temporalio.api.common.v1 import Payloads
+
+from codec.encryption import EncryptionCodec, UnknownKey
+from config.logging import get_logger
+
+
+def create_codec_app(codec: EncryptionCodec, tokens: list[str], ui_origins: list[str]) -> FastAPI:
+    if not tokens:
+        raise ValueError("WKP_CODEC_TOKENS: the codec server needs at least one token")
+    app = FastAPI(title="wkp codec server", docs_url=None, redoc_url=None)
+    app.add_middleware(
+        CORSMiddleware, allow_origins=ui_origins, allow_methods=["POST", "OPTIONS"], allow_credentials=True,
+        allow_headers=["Authorization", "Content-Type", "X-Namespace", "Caller-Type"],
+    )
+    log = get_logger(component="codec-server")
+
+    def valid(token: str | None) -> bool:
+        return token is not None and any(hmac.compare_digest(token.encode(), known.encode()) for known in tokens)
+
+    def bearer(authorization: str | None) -> str | None:
+        if authorization and authorization.startswith("Bearer "):
+            return authorization.removeprefix("Bearer ").strip()
+        return None
+
+    async def transform(request: Request, token: str | None, decode: bool) -> Response:
+        if not valid(token):
+            log.warning("codec request refused", reason="no valid token", path=request.url.path.split("/")[-1])
+            return JSONResponse({"error": "a valid codec token is required"}, status_code=401)
+        try:
+            payloads = json_format.Parse(await request.body(), Payloads())
+        except json_format.ParseError as error:
+            return JSONResponse({"error": f"payloads: not Temporal's JSON payload form ({error})"}, status_code=400)
+        try:
+            result = await (codec.decode if decode else codec.encode)(list(payloads.payloads))
+        except UnknownKey as error:
+            return JSONResponse({"error": str(error)}, status_code=422)
+        except Exception:  # a tampered or truncated ciphertext; say nothing about its content
+            return JSONResponse({"error": "payloads: cannot be decrypted"}, status_code=422)
+        return Response(json_format.MessageToJson(Payloads(payloads=result)), media_type="application/json")
+
+    @app.post("/decode")
+    async def decode(request: Request, authorization: str | None = Header(default=None)) -> Response:
+        return await transform(request, bearer(authorization), decode=True)
+
+    @app.post("/encode")
+    async def encode(request: Request, authorization: str | None = Header(default=None)) -> Response:
+        return await transform(request, bearer(authorization), decode=False)
+
+    @app.post("/t/{token}/decode")
+    async def decode_with_path_token(token: str, request: Request) -> Response:
+        return await transform(request, token, decode=True)
+
+    @app.post("/t/{token}/encode")
+    async def encode_with_path_token(token: str, request: Request) -> Response:
+        return await transform(request, token, decode=False)
+
+    return app
+
+
+def main() -> None:
+    """`wkp codec-server` and `python -m codec.server`: serve with the configured keys."""
+    import uvicorn
+
+    from config.logging import configure_logging
+    from config.settings import get_settings
+
+    configure_logging()
+    settings = get_settings()
+    app = create_codec_app(EncryptionCodec(settings.key_ring()), settings.codec_token_list(), settings.ui_origins())
+    uvicorn.run(app, host=settings.codec_host, port=settings.codec_port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
