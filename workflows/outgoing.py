@@ -182,6 +182,7 @@ class OutgoingTransferWorkflow:
 
     async def wait_for(self, day: date) -> bool:
         """Sleep until `day`; True when death or the pension date ended the case first."""
+        self.publish()
         if self.unrecorded:
             await self.flush(with_projection=True)
         ending = min(
@@ -243,6 +244,7 @@ class OutgoingTransferWorkflow:
         due = self.calendar.add_working_days(answer_date, PAYMENT_TERM_WORKING_DAYS)
         self.set_due(due, "17e.4")
         pay_on = self.calendar.next_working_day(answer_date)
+        self.publish()  # operators see the case awaiting its payment while it waits for the day
         while True:
             await self.clock.sleep_until(pay_on)
             self.statement = await self.transfer_value(pay_on)
