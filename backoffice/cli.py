@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from backoffice import admin_cli, rules_cli, stack_cli, wave_cli
+from backoffice import admin_cli, audit_cli, case_cli, rules_cli, stack_cli, wave_cli
 from backoffice.errors import user_errors
 
 app = typer.Typer(
@@ -16,10 +16,21 @@ app = typer.Typer(
 app.add_typer(rules_cli.app, name="rules")
 app.add_typer(admin_cli.app, name="admin")
 app.add_typer(wave_cli.app, name="wave")
+app.add_typer(case_cli.app, name="case")
+app.add_typer(audit_cli.app, name="audit")
 app.command()(stack_cli.up)
 app.command()(stack_cli.down)
 app.command()(stack_cli.worker)
 app.command()(stack_cli.demo)
+
+
+@app.command("codec-server")
+def codec_server() -> None:
+    """Serve the payload codec for the Temporal UI and CLI (decodes only with a valid token;
+    WKP_CODEC_TOKENS, WKP_CODEC_PORT, WKP_CODEC_CORS_ORIGINS)."""
+    from codec.server import main
+
+    main()
 
 
 @app.command()

@@ -77,7 +77,10 @@ async def load_world(admin: Administration, scenario: Scenario) -> None:
 
 
 @asynccontextmanager
-async def temporary_administration() -> AsyncIterator[Administration]:
+async def temporary_administration(given: Administration | None = None) -> AsyncIterator[Administration]:
+    if given is not None:
+        yield given
+        return
     with tempfile.TemporaryDirectory(prefix="wkp-sim-") as folder:
         url = f"sqlite:///{Path(folder) / 'administration.db'}"
         await asyncio.to_thread(migrate, url)
@@ -139,12 +142,14 @@ async def simulate(
     register_config: RegisterConfig | None = None,
     register_stats: list | None = None,
     converter: DataConverter | None = None,
+    administration: Administration | None = None,
 ) -> list[dict]:
     """Run `scenario`; one result line per case and incoming transfer. Pass a list as
     `histories` to receive every recorded workflow history too (for replay tests);
     `register_config` injects register faults, latency or a capacity limit, and a list passed
     as `register_stats` receives the register's counters. Payloads are encrypted as in
-    production (`converter`, by default with a key that lives only for this run)."""
+    production (`converter`, by default with a key that lives only for this run). An
+    `administration` given is used (and kept) instead of a throwaway one, e.g. for audit tests."""
     token = base64.b64encode(secrets.token_bytes(12)).decode()
     register_config = (register_config or RegisterConfig()).model_copy(update={"token": token})
     register_app = create_register_app(scenario.accrual_spells, register_config)
@@ -153,7 +158,7 @@ async def simulate(
     providers_app = create_providers_app(dict(scenario.providers))
     client_box: list[Client] = []
     async with (
-        temporary_administration() as admin,
+        temporary_administration(administration) as admin,
         serving(register_app) as register_url,
         serving(providers_app) as providers_url,
         RegisterClient(register_url, token) as register,

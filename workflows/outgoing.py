@@ -97,6 +97,14 @@ class OutgoingTransferWorkflow:
     @workflow.update(name="consent")
     async def give_consent(self, answer: ConsentAnswer) -> str:
         self.consent = answer.consent
+        # For the audit trail (PW 66: never without consent); not a FORMAT.md case event.
+        self.unrecorded.append(
+            AuditStep(
+                idempotency_key=f"{workflow.info().workflow_id}/consent", subject_id=self.case_id,
+                step="consent_given" if answer.consent else "consent_refused", article="66", due=self.next_due,
+                actual=self.clock.today(), details={"consent": answer.consent},
+            )
+        )
         return "consent recorded" if answer.consent else "refusal recorded: the pension stays"
 
     @give_consent.validator

@@ -1,0 +1,183 @@
+"""Auditing a case: its recorded histories (every run, across continue-as-new) with its audit
+rows as one export file, replay of those histories against the current code, and a timeline of
+every statutory step for a person to read.
+
+Exported histories stay as Temporal stores them: payloads encrypted. Replaying or reporting them
+needs the payload keys (WKP_PAYLOAD_KEYS), as reading them in the UI does.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from temporalio.client import Client, WorkflowHistory
+from temporalio.converter import DataConverter
+from temporalio.worker import Replayer
+
+from models.ledger import AuditStep
+from models.problems import InvalidInput, Problem
+from models.steps import COMPUTE_TRANSFER_VALUE
+from rules.transfer_value import TransferValueStatement
+
+EXPORT_FORMAT = "wkp-audit-export/1"
+ENVIRONMENT = Environment(loader=PackageLoader("backoffice", "templates"), autoescape=select_autoescape(["html"]))
+
+
+async def case_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
+    """Every run of a workflow, oldest first: from the latest run back along continue-as-new."""
+    runs = [await client.get_workflow_handle(workflow_id).fetch_history()]
+    while previous := runs[0].events[0].workflow_execution_started_event_attributes.continued_execution_run_id:
+        runs.insert(0, await client.get_workflow_handle(workflow_id, run_id=previous).fetch_history())
+    return runs
+
+
+def export_document(workflow_id: str, histories: list[WorkflowHistory], trail: list[AuditStep]) -> dict:
+    return {
+        "format": EXPORT_FORMAT, "workflow_id": workflow_id, "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "runs": [json.loads(history.to_json()) for history in histories],
+        "audit": [step.model_dump(mode="json") for step in trail],
+    }
+
+
+@dataclass
+class Export:
+    workflow_id: str
+    histories: list[WorkflowHistory]
+    trail: list[AuditStep] | None
+
+
+def read_export(path: Path) -> Export:
+    """An export of `wkp audit export`, or one history as `temporal workflow show --output json`
+    writes it."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as error:
+        raise InvalidInput([Problem(path="", reason=f"cannot be read ({error.strerror.lower()})")], source=str(path)) from None
+    except json.JSONDecodeError as error:
+        raise InvalidInput([Problem(path="", reason=f"not JSON (line {error.lineno}: {error.msg})")], source=str(path)) from None
+    if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
+        workflow_id = data["workflow_id"]
+        histories = [WorkflowHistory.from_json(workflow_id, run) for run in data["runs"]]
+        return Export(workflow_id, histories, [AuditStep.model_validate(step) for step in data.get("audit", [])])
+    if isinstance(data, dict) and isinstance(data.get("events"), list) and data["events"]:
+        return Export(path.stem, [WorkflowHistory.from_json(path.stem, data)], None)
+    raise InvalidInput([Problem(path="format", reason=f"neither a {EXPORT_FORMAT} file nor a Temporal history (no 'events')")], source=str(path))
+
+
+@dataclass
+class ReplayVerdict:
+    runs: int
+    failures: dict[str, str] = field(default_factory=dict)  # run id -> where and how it diverged
+
+    @property
+    def replays(self) -> bool:
+        return not self.failures
+
+    def text(self, workflow_id: str) -> str:
+        if self.replays:
+            return f"{workflow_id}: all {self.runs} recorded run(s) replay against the current code: its decisions follow from this code"
+        lines = [f"{workflow_id}: does NOT replay against the current code ({len(self.failures)} of {self.runs} runs diverge)"]
+        lines += [f"  run {run_id}: {message}" for run_id, message in self.failures.items()]
+        return "\n".join(lines)
+
+
+async def replay(histories: list[WorkflowHistory], converter: DataConverter, workflows: list | None = None) -> ReplayVerdict:
+    if workflows is None:
+        from worker import WORKFLOWS
+
+        workflows = WORKFLOWS
+    replayer = Replayer(workflows=workflows, data_converter=converter)
+
+    async def each():
+        for history in histories:
+            yield history
+
+    outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
+    return ReplayVerdict(len(histories), {run_id: divergence(error) for run_id, error in outcome.replay_failures.items()})
+
+
+def divergence(error: Exception) -> str:
+    """The core's own sentence, e.g. "Nondeterminism error: Timer machine does not handle this
+    event: HistoryEvent(id: 32, ActivityTaskScheduled)", which names the event where it diverged."""
+    import re
+
+    found = re.search(r'\[TMPRL\d+\] ([^"]+)', str(error))
+    return found.group(1) if found else str(error)
+
+
+async def last_statement(histories: list[WorkflowHistory], converter: DataConverter) -> TransferValueStatement | None:
+    """The last transfer value the case calculated (Besluit 17e.7), read from its history."""
+    found = None
+    for history in histories:
+        scheduled = {
+            event.event_id: event.activity_task_scheduled_event_attributes.activity_type.name
+            for event in history.events if event.HasField("activity_task_scheduled_event_attributes")
+        }
+        for event in history.events:
+            if event.HasField("activity_task_completed_event_attributes"):
+                completed = event.activity_task_completed_event_attributes
+                if scheduled.get(completed.scheduled_event_id) == COMPUTE_TRANSFER_VALUE:
+                    found = completed.result
+    if found is None:
+        return None
+    [statement] = await converter.decode(found.payloads, [TransferValueStatement])
+    return statement
+
+
+@dataclass
+class TimelineRow:
+    actual: date
+    step: str
+    article: str
+    due: date | None
+    verdict: str  # "met", "breached" or "" (no term)
+    detail: str
+
+
+DETAIL_FIELDS = ("answer", "provider", "reason", "letter", "amount", "transfer_date", "failed_attempts", "until", "outcome", "consent")
+
+
+def timeline(trail: list[AuditStep]) -> list[TimelineRow]:
+    rows = []
+    for step in trail:
+        if step.step == "deadline_breached":
+            verdict = "breached"
+        elif step.due is None:
+            verdict = ""
+        else:
+            verdict = "met" if step.actual <= step.due else "breached"
+        detail = ", ".join(f"{name.replace('_', ' ')} {step.details[name]}" for name in DETAIL_FIELDS if name in step.details)
+        rows.append(TimelineRow(step.actual, step.step, step.article, step.due, verdict, detail))
+    return rows
+
+
+@dataclass
+class AuditReport:
+    case_id: str
+    workflow_id: str
+    made_on: date
+    rows: list[TimelineRow]
+    statement: TransferValueStatement | None
+    verdict: ReplayVerdict | None
+
+    def text(self) -> str:
+        lines = [f"Audit timeline of case {self.case_id} ({self.workflow_id}), made {self.made_on}", ""]
+        lines.append(f"{'date':<10}  {'step':<22} {'article':<8} {'due':<10}  {'term':<8} detail")
+        for row in self.rows:
+            lines.append(f"{row.actual.isoformat():<10}  {row.step:<22} {row.article:<8} {row.due.isoformat() if row.due else '':<10}  {row.verdict:<8} {row.detail}".rstrip())
+        if self.statement:
+            lines += ["", "Transfer value statement (Besluit 17e.7), the last one calculated:", *("  " + line for line in self.statement.lines())]
+        if self.verdict:
+            lines += ["", "Replay: " + self.verdict.text(self.workflow_id)]
+        return "\n".join(lines)
+
+
+def write_audit_report(report: AuditReport, folder: Path) -> tuple[Path, Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    html = folder / f"audit-{report.case_id}.html"
+    html.write_text(ENVIRONMENT.get_template("audit_report.html.j2").render(r=report))
+    text = folder / f"audit-{report.case_id}.txt"
+    text.write_text(report.text() + "\n")
+    return html, text

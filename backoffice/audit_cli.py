@@ -1,0 +1,100 @@
+"""`wkp audit`: export a case's recorded history with its audit rows, replay it against the
+current code, and write its statutory timeline."""
+
+import asyncio
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from temporalio.service import RPCError
+
+from backoffice.audit import AuditReport, Export, case_histories, export_document, last_statement, read_export, replay, timeline, write_audit_report
+from backoffice.errors import fail, user_errors
+from codec.converter import encrypted_converter
+from config.settings import Settings, get_settings
+from engine import temporal_client
+from store.factory import open_administration
+
+app = typer.Typer(help="Auditors: export, replay and report a case's recorded history.", no_args_is_help=True)
+
+
+def case_workflow_id(settings: Settings, case_id: str) -> str:
+    return f"wkp-out-{settings.provider}-{case_id}"
+
+
+async def from_cluster(settings: Settings, case_id: str) -> Export:
+    workflow_id = case_workflow_id(settings, case_id)
+    async with temporal_client(settings) as client:
+        try:
+            histories = await case_histories(client, workflow_id)
+        except RPCError as error:
+            raise fail(f"case_id: {case_id!r}: no recorded history on the cluster ({error.message})") from None
+    admin = open_administration(settings)
+    try:
+        trail = await admin.audit_trail(case_id)
+    finally:
+        await admin.engine.dispose()
+    return Export(workflow_id, histories, trail)
+
+
+@app.command()
+@user_errors
+def export(
+    case_id: Annotated[str, typer.Argument(help="the case id")],
+    out: Annotated[Path, typer.Option("--out", help="folder for wkp-audit-CASE.json")] = Path("."),
+) -> None:
+    """Write every recorded run of the case's workflow (payloads as stored: encrypted) and its
+    audit rows from the administration into one JSON file."""
+    settings = get_settings()
+    found = asyncio.run(from_cluster(settings, case_id))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"wkp-audit-{case_id}.json"
+    path.write_text(json.dumps(export_document(found.workflow_id, found.histories, found.trail or []), indent=1))
+    events = sum(len(history.events) for history in found.histories)
+    print(f"case {case_id}: {len(found.histories)} run(s), {events} history events, {len(found.trail or [])} audit rows -> {path}")
+
+
+@app.command("replay")
+@user_errors
+def replay_command(
+    source: Annotated[str, typer.Argument(metavar="FILE|CASE", help="an export file (or a Temporal history JSON), or a case id on the cluster")],
+) -> None:
+    """Replay the recorded history against the current code. Exit 0 when every run replays;
+    exit 1, naming the run and where it diverges, when one does not."""
+    settings = get_settings()
+    path = Path(source)
+    found = read_export(path) if path.exists() else asyncio.run(from_cluster(settings, source))
+    verdict = asyncio.run(replay(found.histories, encrypted_converter(settings.key_ring())))
+    print(verdict.text(found.workflow_id))
+    if not verdict.replays:
+        raise typer.Exit(1)
+
+
+@app.command()
+@user_errors
+def report(
+    case_id: Annotated[str, typer.Argument(help="the case id")],
+    source: Annotated[Path | None, typer.Option("--from", help="an export file instead of the cluster and administration")] = None,
+    out: Annotated[Path, typer.Option("--out", help="folder for audit-CASE.html and audit-CASE.txt")] = Path("."),
+) -> None:
+    """The case's statutory timeline: each step with its article, due date, actual date and
+    whether the term was met, the amounts, the transfer value statement, and whether the
+    history replays against the current code."""
+    settings = get_settings()
+    found = read_export(source) if source else asyncio.run(from_cluster(settings, case_id))
+    if found.trail is None:
+        raise fail(f"--from: {source} holds a bare history without audit rows; export the case with `wkp audit export`")
+    html, text = asyncio.run(make_report(case_id, found, settings, out))
+    print(text.read_text(), end="")
+    print(f"\nwritten: {html} and {text}")
+
+
+async def make_report(case_id: str, found: Export, settings: Settings, out: Path) -> tuple[Path, Path]:
+    converter = encrypted_converter(settings.key_ring())
+    audit = AuditReport(
+        case_id=case_id, workflow_id=found.workflow_id, made_on=date.today(), rows=timeline(found.trail or []),
+        statement=await last_statement(found.histories, converter), verdict=await replay(found.histories, converter),
+    )
+    return write_audit_report(audit, out)

@@ -1,0 +1,92 @@
+"""`wkp case`: one case as an operator sees it, read and steered through the workflow itself
+(queries and the consent update). Payloads are decoded by the engine's codec on the way."""
+
+import asyncio
+from typing import Annotated
+
+import typer
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from backoffice.errors import fail, user_errors
+from config.settings import Settings, get_settings
+from engine import temporal_client
+from models.transfer import CaseStatus, ConsentAnswer
+from rules.transfer_value import TransferValueStatement
+from workflows.outgoing import OutgoingTransferWorkflow
+
+app = typer.Typer(help="One case: its status, its transfer value statement (17e.7), the participant's consent.", no_args_is_help=True)
+
+
+def case_workflow_id(settings: Settings, case_id: str) -> str:
+    return f"wkp-out-{settings.provider}-{case_id}"
+
+
+def call(case_id: str, action):
+    """Run `action(handle)` against the case's workflow; a case the cluster does not know, or a
+    refusal by the workflow, is a one-line error naming the case."""
+    settings = get_settings()
+
+    async def main():
+        async with temporal_client(settings) as client:
+            handle = client.get_workflow_handle(case_workflow_id(settings, case_id))
+            try:
+                return await action(handle)
+            except RPCError as error:
+                raise fail(f"case_id: {case_id!r}: {error.message}") from None
+            except WorkflowUpdateFailedError as error:
+                raise fail(f"case_id: {case_id!r}: {error.cause.message if error.cause else error}") from None
+
+    return asyncio.run(main())
+
+
+def status_text(status: CaseStatus) -> str:
+    lines = [
+        f"case {status.case_id}: {status.phase.value}" + (f", outcome {status.outcome.value}" if status.outcome else ""),
+        f"  failed attempts (PW 66): {status.failed_attempts}",
+        f"  next: {status.next_due_article} due {status.next_due}" if status.next_due else "  next: nothing due",
+        "  steps:",
+    ]
+    for event in status.events:
+        extra = {k: v for k, v in event.model_dump(mode="json", exclude_none=True).items() if k not in {"type", "date", "article", "due"}}
+        lines.append(
+            f"    {event.date}  {event.type.value:<20} {event.article or '':<6} {('due ' + str(event.due)) if event.due else '':<14} "
+            + " ".join(f"{k}={v}" for k, v in extra.items())
+        )
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@app.command()
+@user_errors
+def show(
+    case_id: Annotated[str, typer.Argument(help="the case id")],
+    as_json: Annotated[bool, typer.Option("--json", help="the status as JSON")] = False,
+) -> None:
+    """Where the case stands (the workflow's `status` query): phase, failed attempts, the next
+    statutory term and every step so far."""
+    status = call(case_id, lambda handle: handle.query(OutgoingTransferWorkflow.status))
+    print(status.model_dump_json(indent=1) if as_json else status_text(status))
+
+
+@app.command()
+@user_errors
+def statement(
+    case_id: Annotated[str, typer.Argument(help="the case id")],
+    as_json: Annotated[bool, typer.Option("--json", help="the statement as JSON")] = False,
+) -> None:
+    """The calculation of the transfer value (Besluit 17e.7) as the case last made it."""
+    found: TransferValueStatement | None = call(case_id, lambda handle: handle.query(OutgoingTransferWorkflow.transfer_value_statement))
+    if found is None:
+        raise fail(f"case_id: {case_id!r}: no transfer value has been calculated yet (it is, on the payment or buy-out date)")
+    print(found.model_dump_json(indent=1) if as_json else "\n".join(found.lines()))
+
+
+@app.command()
+@user_errors
+def consent(
+    case_id: Annotated[str, typer.Argument(help="the case id")],
+    yes: Annotated[bool, typer.Option("--yes/--no", help="the participant's answer to the buy-out offer (PW 66)")],
+) -> None:
+    """Record the participant's answer to an open buy-out offer; refused when no offer is open."""
+    answer = call(case_id, lambda handle: handle.execute_update(OutgoingTransferWorkflow.give_consent, ConsentAnswer(consent=yes)))
+    print(f"case {case_id}: {answer}")

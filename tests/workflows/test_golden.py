@@ -1,0 +1,45 @@
+"""Golden histories (tests/golden, one per path of RULES.md): every recorded run must replay
+against the current workflow code, or running cases would break on deploy. A deliberately
+non-deterministic copy of the workflow shows that the check bites."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+from backoffice.audit import read_export, replay
+from tests.conftest import TEST_CONVERTER
+
+GOLDEN = sorted((Path(__file__).resolve().parents[1] / "golden").glob("*.json"))
+
+
+def test_there_is_a_golden_history_for_every_path():
+    names = {path.stem for path in GOLDEN}
+    assert {f"wkp-out-PF-A-C-{n}" for n in range(1, 17)} | {"wkp-in-PF-A-IN-1", "wkp-in-PF-A-IN-2"} <= names
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda path: path.stem)
+async def test_every_golden_history_replays_against_the_current_code(path):
+    export = read_export(path)
+    verdict = await replay(export.histories, TEST_CONVERTER)
+    assert verdict.replays, verdict.text(export.workflow_id)
+
+
+async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_path, monkeypatch):
+    """A copy of the outgoing workflow that sleeps before computing the transfer value: the
+    recorded history has an activity where the copy now schedules a timer."""
+    source = (Path(__file__).resolve().parents[2] / "workflows" / "outgoing.py").read_text()
+    anchor = "            self.statement = await self.transfer_value(pay_on)\n"
+    assert anchor in source
+    changed = source.replace(anchor, "            await workflow.sleep(timedelta(minutes=1))  # the change\n" + anchor)
+    (tmp_path / "outgoing_changed.py").write_text(changed)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("outgoing_changed")
+    try:
+        transferred = read_export(next(path for path in GOLDEN if path.stem == "wkp-out-PF-A-C-1"))
+        verdict = await replay(transferred.histories, TEST_CONVERTER, workflows=[module.OutgoingTransferWorkflow])
+    finally:
+        sys.modules.pop("outgoing_changed", None)
+    assert not verdict.replays
+    assert "Nondeterminism error" in verdict.text(transferred.workflow_id) and "HistoryEvent(id: " in verdict.text(transferred.workflow_id)
