@@ -49,16 +49,25 @@ async def temporal_client(settings: Settings) -> AsyncIterator[Client]:
 
 
 async def register_search_attributes(client: Client, namespace: str = "default") -> list[str]:
-    """Register the engine's search attributes on a cluster that lacks them (idempotent): the
-    time-skipping server of simulations, and the one-off setup job of a real cluster. Returns
-    the names it added. (The time-skipping server cannot list attributes, only add them.)"""
-    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+    """Register the engine's search attributes that a cluster lacks (idempotent): the one-off
+    setup of a real cluster, and the time-skipping server of simulations. Returns the names
+    it added. (The time-skipping server cannot list attributes, only add them.)"""
+    from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
     from temporalio.service import RPCError, RPCStatusCode
 
     from workflows.search_attributes import ALL
 
+    try:
+        listed = await client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+        known = set(listed.custom_attributes)
+    except RPCError as error:
+        if error.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
     added = []
     for key in ALL:
+        if key.name in known:
+            continue
         request = AddSearchAttributesRequest(namespace=namespace, search_attributes={key.name: key.indexed_value_type})
         try:
             await client.operator_service.add_search_attributes(request)

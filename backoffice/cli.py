@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from backoffice import admin_cli, audit_cli, case_cli, rules_cli, stack_cli, wave_cli
+from backoffice import admin_cli, audit_cli, case_cli, cluster_cli, rules_cli, stack_cli, wave_cli
 from backoffice.errors import user_errors
 
 app = typer.Typer(
@@ -18,6 +18,7 @@ app.add_typer(admin_cli.app, name="admin")
 app.add_typer(wave_cli.app, name="wave")
 app.add_typer(case_cli.app, name="case")
 app.add_typer(audit_cli.app, name="audit")
+app.add_typer(cluster_cli.app, name="cluster")
 app.command()(stack_cli.up)
 app.command()(stack_cli.down)
 app.command()(stack_cli.worker)
