@@ -15,17 +15,15 @@ from backoffice.errors import fail, user_errors
 from codec.converter import encrypted_converter
 from config.settings import Settings, get_settings
 from engine import temporal_client
+from workflows.wave import case_workflow_id
 from store.factory import open_administration
 
 app = typer.Typer(help="Auditors: export, replay and report a case's recorded history.", no_args_is_help=True)
 
 
-def case_workflow_id(settings: Settings, case_id: str) -> str:
-    return f"wkp-out-{settings.provider}-{case_id}"
-
 
 async def from_cluster(settings: Settings, case_id: str) -> Export:
-    workflow_id = case_workflow_id(settings, case_id)
+    workflow_id = case_workflow_id(settings.provider, case_id)
     async with temporal_client(settings) as client:
         try:
             histories = await case_histories(client, workflow_id)

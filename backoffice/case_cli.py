@@ -9,17 +9,15 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
 from backoffice.errors import fail, user_errors
-from config.settings import Settings, get_settings
+from config.settings import get_settings
 from engine import temporal_client
+from workflows.wave import case_workflow_id
 from models.transfer import CaseStatus, ConsentAnswer
 from rules.transfer_value import TransferValueStatement
 from workflows.outgoing import OutgoingTransferWorkflow
 
 app = typer.Typer(help="One case: its status, its transfer value statement (17e.7), the participant's consent.", no_args_is_help=True)
 
-
-def case_workflow_id(settings: Settings, case_id: str) -> str:
-    return f"wkp-out-{settings.provider}-{case_id}"
 
 
 def call(case_id: str, action):
@@ -29,7 +27,7 @@ def call(case_id: str, action):
 
     async def main():
         async with temporal_client(settings) as client:
-            handle = client.get_workflow_handle(case_workflow_id(settings, case_id))
+            handle = client.get_workflow_handle(case_workflow_id(settings.provider, case_id))
             try:
                 return await action(handle)
             except RPCError as error:
