@@ -45,9 +45,18 @@ class EngineWorkers:
         await self._stack.aclose()
 
 
+# Activities a worker runs at once. Nearly every activity writes to the administration, whose
+# connection pool holds 15 (SQLite) or 20 (PostgreSQL) connections: more activities at once only
+# queue inside the worker for a connection, where the wait counts against the step's 10 s
+# timeout. On a 10,000-case wave that turned into a collapse (timeouts, retries, more waiting).
+# Work beyond this waits in Temporal's task queue instead, where waiting costs nothing.
+MAX_CONCURRENT_ACTIVITIES = 12
+
+
 def build_worker(
     client: Client, task_queue: str, activities: TransferActivities, register_rate_per_second: float | None = None, **options
 ) -> EngineWorkers:
+    options.setdefault("max_concurrent_activities", MAX_CONCURRENT_ACTIVITIES)
     engine = Worker(
         client,
         task_queue=task_queue,
@@ -64,6 +73,7 @@ def build_worker(
         # The server enforces this across all workers; each worker's register client also
         # spaces its requests evenly (register_client.client.RATE_MARGIN).
         max_task_queue_activities_per_second=register_rate_per_second * RATE_MARGIN if register_rate_per_second else None,
+        max_concurrent_activities=options["max_concurrent_activities"],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
     return EngineWorkers([engine, register])
