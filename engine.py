@@ -4,13 +4,16 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date, datetime, timedelta, timezone
 
 from temporalio.client import Client
 from codec.converter import encrypted_converter
 
 from activities.transfer import TransferActivities
 from config.settings import Settings
+from models.transfer import LegalSettings
 from register_client.client import RegisterClient
+from rules.legal_time import amsterdam_midnight
 from store.factory import open_administration
 
 
@@ -21,6 +24,16 @@ async def connect_client(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address, namespace=settings.namespace, data_converter=encrypted_converter(settings.key_ring())
     )
+
+
+def legal_settings(settings: Settings, legal_date: date | None = None) -> LegalSettings:
+    """The rulebook's settings for the cases a command starts. `legal_date` is for test,
+    acceptance and demo runs only: the cases' legal clock then starts at 09:00 that day (one
+    fixed offset, as `wkp simulate` uses); production leaves it unset and runs on today's date."""
+    offset = 0.0
+    if legal_date is not None:
+        offset = (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(timezone.utc)).total_seconds()
+    return LegalSettings(clock_offset_s=offset, thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
 
 
 def make_activities(settings: Settings) -> TransferActivities:

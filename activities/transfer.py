@@ -18,7 +18,6 @@ from config.logging import get_logger
 from models.bsn import mask_bsn
 from models.ledger import (
     ApplyIncoming,
-    AuditStep,
     LetterRequest,
     PaymentBooking,
     PaymentKind,

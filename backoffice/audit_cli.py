@@ -16,7 +16,7 @@ from codec.converter import encrypted_converter
 from config.settings import Settings, get_settings
 from engine import temporal_client
 from workflows.wave import case_workflow_id
-from store.factory import open_administration
+from store.factory import administration
 
 app = typer.Typer(help="Auditors: export, replay and report a case's recorded history.", no_args_is_help=True)
 
@@ -29,11 +29,8 @@ async def from_cluster(settings: Settings, case_id: str) -> Export:
             histories = await case_histories(client, workflow_id)
         except RPCError as error:
             raise fail(f"case_id: {case_id!r}: no recorded history on the cluster ({error.message})") from None
-    admin = open_administration(settings)
-    try:
+    async with administration(settings) as admin:
         trail = await admin.audit_trail(case_id)
-    finally:
-        await admin.engine.dispose()
     return Export(workflow_id, histories, trail)
 
 

@@ -10,7 +10,7 @@ import json
 import random
 import time
 from collections import Counter
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from decimal import Decimal
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -20,12 +20,11 @@ from temporalio.common import WorkflowIDReusePolicy
 
 from backoffice.stack import DEFAULT_PROVIDERS
 from config.settings import Settings
-from engine import temporal_client
+from engine import legal_settings, temporal_client
 from models.bsn import bsn_problem
 from models.case import PensionCase
 from models.ledger import ProviderRecord
-from models.transfer import LegalSettings, OutgoingTransferInput
-from rules.legal_time import amsterdam_midnight
+from models.transfer import OutgoingTransferInput
 from rules.suspension import ratio_month
 from store.factory import open_administration
 from store.schema import AuditEntry, Payment, TransferCase
@@ -90,8 +89,7 @@ async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: 
 
 
 async def start_all(client, settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
-    offset = amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(timezone.utc)
-    legal = LegalSettings(clock_offset_s=offset.total_seconds(), thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
+    legal = legal_settings(settings, legal_date)
     started = 0
     for case in cases:
         try:

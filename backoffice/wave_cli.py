@@ -13,13 +13,12 @@ from temporalio.service import RPCError
 from backoffice.errors import fail, user_errors
 from backoffice.rules_cli import parse_date
 from config.settings import Settings, get_settings
-from engine import temporal_client
-from models.transfer import LegalSettings
+from engine import legal_settings, temporal_client
 from models.wave import WaveInput, WaveProgress
 from rules.plan import PhasedPlan, phased_plan
 from rules.scenario import read_json
 from store.database import migrate
-from store.factory import open_administration
+from store.factory import administration
 from workflows.wave import WaveWorkflow
 
 app = typer.Typer(help="Back-office waves: start a batch of cases, watch it, pause, resume or cancel it.", no_args_is_help=True)
@@ -45,12 +44,9 @@ async def all_case_ids(settings: Settings) -> list[str]:
 
     from store.schema import Entitlement
 
-    admin = open_administration(settings)
-    try:
+    async with administration(settings) as admin:
         async with admin.transaction() as session:
             return list((await session.execute(select(Entitlement.case_id).order_by(Entitlement.case_id))).scalars())
-    finally:
-        await admin.engine.dispose()
 
 
 COHORTS = {
@@ -76,39 +72,19 @@ async def cohort_case_ids(settings: Settings, cohort: str, ended_in: str | None)
         if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", ended_in):
             raise fail(f"--ended-in: {ended_in!r} is not a month (YYYY-MM)")
         month = parse_date(f"{ended_in}-01", "--ended-in")
-    admin = open_administration(settings)
-    try:
+    async with administration(settings) as admin:
         async with admin.transaction() as session:
             rows = (await session.execute(select(Entitlement.case_id, Entitlement.participation_end).order_by(Entitlement.case_id))).all()
-    finally:
-        await admin.engine.dispose()
     return [
         case_id for case_id, ended in rows
         if regime_for(ended) is regime and (month is None or (ended.year, ended.month) == (month.year, month.month))
     ]
 
 
-def legal_settings(settings: Settings, legal_date) -> LegalSettings:
-    """The rulebook's settings for a wave. `legal_date` is for test and acceptance environments
-    only: the engine's legal clock then starts that morning (a fixed offset, as `wkp demo` and
-    `wkp simulate` do); production leaves it unset and runs on today's date."""
-    offset = 0.0
-    if legal_date is not None:
-        from datetime import datetime, timedelta, timezone
-
-        from rules.legal_time import amsterdam_midnight
-
-        offset = (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(timezone.utc)).total_seconds()
-    return LegalSettings(clock_offset_s=offset, thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
-
-
 async def start_wave(settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int, legal_date=None) -> str:
     """Record the wave in the administration and start its workflow (a no-op when started before)."""
-    admin = open_administration(settings)
-    try:
+    async with administration(settings) as admin:
         members = await admin.define_wave(wave_id, case_ids, wave_date)
-    finally:
-        await admin.engine.dispose()
     legal = legal_settings(settings, legal_date)
     async with temporal_client(settings) as client:
         try:
@@ -200,12 +176,9 @@ def make_plan(
         from store.schema import Entitlement
 
         migrate(settings.administration_url())
-        admin = open_administration(settings)
-        try:
+        async with administration(settings) as admin:
             async with admin.transaction() as session:
                 return list((await session.execute(select(Entitlement.case_id, Entitlement.participation_end))).all())
-        finally:
-            await admin.engine.dispose()
 
     phased = phased_plan(settings.provider, asyncio.run(cases_and_ends()), first, wave_size, per_day, settings.legal_calendar())
     out.write_text(phased.model_dump_json(indent=1))
@@ -226,11 +199,8 @@ async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, d
             progress = await client.get_workflow_handle(wave_workflow_id(settings, wave_id)).query(WaveWorkflow.progress)
         except RPCError as error:
             raise fail(f"wave_id: no wave {wave_id!r} on the cluster ({error.message})") from None
-    admin = open_administration(settings)
-    try:
+    async with administration(settings) as admin:
         states = await admin.wave_case_states(wave_id)
-    finally:
-        await admin.engine.dispose()
     return progress, states
 
 
@@ -320,15 +290,12 @@ def report(
     settings = get_settings()
 
     async def gather():
-        admin = open_administration(settings)
-        try:
+        async with administration(settings) as admin:
             async with admin.transaction() as session:
                 members = (await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))).scalar_one()
             if not members:
                 raise fail(f"wave_id: no wave {wave_id!r} in the administration")
             return members, *(await admin.wave_report_rows(wave_id))
-        finally:
-            await admin.engine.dispose()
 
     members, cases, trail = asyncio.run(gather())
     html, table = write_report(build_report(wave_id, date_type.today(), members, cases, trail), out)

@@ -7,7 +7,6 @@ new payloads use the current key, and every key still listed decrypts what it on
 
 import base64
 import json
-import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
+
+from config.secret_files import read_or_create
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -60,14 +61,7 @@ def load_or_create_key_ring(configured: str | None, current: str | None, key_fil
     A production deployment sets WKP_PAYLOAD_KEYS and WKP_PAYLOAD_KEY_ID from its secret store."""
     if configured:
         return KeyRing.from_json(configured, current)
-    if key_file.exists():
-        return KeyRing.from_json(key_file.read_text(), current)
-    ring = KeyRing({"k1": secrets.token_bytes(32)}, "k1")
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(ring.to_json())
-    return ring
+    return KeyRing.from_json(read_or_create(key_file, lambda: KeyRing({"k1": secrets.token_bytes(32)}, "k1").to_json()), current)
 
 
 class EncryptionCodec(PayloadCodec):

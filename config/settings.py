@@ -26,6 +26,7 @@
 | WKP_DISCOUNT_RATES | path of the official yearly discount rates (JSON) | the illustrative ones |
 """
 
+import secrets
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -40,6 +41,7 @@ from rules.basis import ActuarialBasis, load_basis
 from rules.calendar import LegalCalendar
 from rules.thresholds import ThresholdTable
 from codec.encryption import KeyRing, load_or_create_key_ring
+from config.secret_files import read_or_create
 from store.bsn_protection import load_or_create_key
 
 # 27 May 2022 was made equal to a generally recognised holiday by Royal decree (Atw 3.3).
@@ -89,16 +91,7 @@ class Settings(BaseSettings):
         """The codec server's accepted tokens; for the embedded stack one made once (0600)."""
         if self.codec_tokens:
             return self.codec_tokens
-        token_file = self.home / "codec-token"
-        if not token_file.exists():
-            import os
-            import secrets
-
-            token_file.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(secrets.token_urlsafe(24))
-        return [token_file.read_text().strip()]
+        return [read_or_create(self.home / "codec-token", lambda: secrets.token_urlsafe(24))]
 
     def ui_origins(self) -> list[str]:
         return self.codec_cors_origins or [f"http://localhost:{self.ui_port}", f"http://127.0.0.1:{self.ui_port}"]

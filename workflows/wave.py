@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
 
     from models.transfer import OutgoingTransferInput
     from models.wave import LOAD_WAVE_PAGE, WaveInput, WavePage, WavePageInput, WaveProgress
-    from workflows.outgoing import PATIENT, STEP_TIMEOUT, OutgoingTransferWorkflow
+    from workflows.outgoing import PATIENT, OutgoingTransferWorkflow
 
 
 def case_workflow_id(provider: str, case_id: str) -> str:

@@ -4,23 +4,16 @@ was started exactly once (one workflow per case) and paid exactly once (the rece
 ledger and the administration)."""
 
 import asyncio
-import base64
-import os
 import secrets
 import signal
 import subprocess
 import sys
 from collections import Counter
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
-from temporalio.testing import WorkflowEnvironment
 
-from config.binaries import temporal_cli
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
-from config.temporal_runtime import quiet_runtime
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
@@ -32,7 +25,7 @@ from store.schema import Payment
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, TEST_PAYLOAD_KEYS, nth_bsn
+from tests.conftest import dev_server, engine_environment, nth_bsn
 
 ROOT = Path(__file__).resolve().parents[2]
 WKP = str(Path(sys.executable).parent / "wkp")
@@ -72,15 +65,9 @@ async def test_a_2000_case_wave_survives_killed_worker_and_cli(tmp_path):
     async with (
         serving(create_register_app(spells, RegisterConfig(token="T"))) as register_url,
         serving(providers_app) as providers_url,
-        await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=TEST_CONVERTER, runtime=quiet_runtime()
-        ) as env,
+        await dev_server() as env,
     ):
-        env_vars = {
-            **os.environ, "WKP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host, "WKP_TASK_QUEUE": "wave-crash",
-            "WKP_DATABASE_URL": url, "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS, "WKP_BSN_KEY": base64.b64encode(key).decode(), "WKP_HOME": str(tmp_path / ".wkp"),
-            "WKP_REGISTER_URL": register_url, "WKP_REGISTER_TOKEN": "T", "WKP_PROVIDERS_URL": providers_url, "WKP_PROVIDER": "PF-A",
-        }
+        env_vars = engine_environment(env, "wave-crash", url, key, tmp_path / ".wkp", register_url, providers_url)
         log = open(tmp_path / "worker.log", "ab")
 
         def start_worker() -> subprocess.Popen:

@@ -3,7 +3,6 @@ every case completes, and each payment exists exactly once in the receiving prov
 and in the administration."""
 
 import asyncio
-import base64
 import os
 import secrets
 import signal
@@ -14,11 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
-from temporalio.testing import WorkflowEnvironment
 
-from config.binaries import temporal_cli
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
-from config.temporal_runtime import quiet_runtime
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
@@ -31,7 +26,7 @@ from store.schema import Payment
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, TEST_PAYLOAD_KEYS, make_case, nth_bsn
+from tests.conftest import dev_server, engine_environment, make_case, nth_bsn
 from workflows.outgoing import OutgoingTransferWorkflow
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,15 +63,9 @@ async def test_worker_killed_mid_payment_batch_pays_each_case_exactly_once(tmp_p
     async with (
         serving(create_register_app(spells, RegisterConfig(token="T"))) as register_url,
         serving(providers_app) as providers_url,
-        await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=TEST_CONVERTER, runtime=quiet_runtime()
-        ) as env,
+        await dev_server() as env,
     ):
-        worker_env = {
-            "WKP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host, "WKP_TASK_QUEUE": "crash-test",
-            "WKP_DATABASE_URL": url, "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS, "WKP_BSN_KEY": base64.b64encode(key).decode(), "WKP_HOME": str(tmp_path),
-            "WKP_REGISTER_URL": register_url, "WKP_REGISTER_TOKEN": "T", "WKP_PROVIDERS_URL": providers_url,
-        }
+        worker_env = engine_environment(env, "crash-test", url, key, tmp_path, register_url, providers_url)
         offset = amsterdam_midnight(LEGAL_TODAY) + timedelta(hours=10) - await env.get_current_time()
         legal = LegalSettings(clock_offset_s=offset.total_seconds())
         log = tmp_path / "worker.log"

@@ -12,13 +12,10 @@ import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
 from codec.encryption import EncryptionCodec
 from codec.server import create_codec_app
-from config.binaries import temporal_cli
-from config.temporal_runtime import quiet_runtime
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
@@ -31,10 +28,10 @@ from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, TEST_KEY_RING, make_case, nth_bsn
+from tests.conftest import TEST_KEY_RING, dev_server, make_case, nth_bsn
+from tests.polling import eventually
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 # Each case runs on its own legal clock (a fixed offset each), to be caught in a chosen phase.
 CASES = {
@@ -55,14 +52,6 @@ async def found(client: Client, query: str) -> set[str]:
     return {execution.id.removeprefix("wkp-out-PF-A-OV-") async for execution in client.list_workflows(query)}
 
 
-async def until_found(client: Client, query: str, expected: set[str], timeout: float = 30) -> set[str]:
-    """Visibility is eventually consistent: ask until the answer settles on `expected`."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while (result := await found(client, query)) != expected and asyncio.get_running_loop().time() < deadline:
-        await asyncio.sleep(0.3)  # poll interval of the visibility query
-    return result
-
-
 @pytest.fixture
 async def operator_world(tmp_path, basis):
     url = f"sqlite:///{tmp_path / 'administration.db'}"
@@ -74,9 +63,7 @@ async def operator_world(tmp_path, basis):
         serving(create_register_app(SPELLS, RegisterConfig(token="T"))) as register_url,
         serving(create_providers_app({"PF-B": ProviderProfile(kind="fund")})) as providers_url,
         RegisterClient(register_url, "T") as register,
-        await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), data_converter=TEST_CONVERTER, runtime=quiet_runtime(), search_attributes=SEARCH_ATTRIBUTES
-        ) as env,
+        await dev_server() as env,
     ):
         activities = TransferActivities(admin, register, providers_url, basis, default_funding_ratio=Decimal("1.2"))
         async with build_worker(env.client, "operators", activities):
@@ -111,7 +98,11 @@ async def test_cases_are_found_by_each_search_attribute_after_it_changed(operato
         'WkpBreachedArticles = "17e.1" AND WkpWaveId = "W3"': {"F"},
         'WkpBreachedArticles = "56.2"': {"A"},
     }
-    answers = {query: await until_found(client, query, expected) for query, expected in expectations.items()}
+    # Visibility is eventually consistent: ask until each answer settles on what is expected.
+    answers = {
+        query: await eventually(lambda query=query: found(client, query), lambda result, expected=expected: result == expected, timeout=30)
+        for query, expected in expectations.items()
+    }
     assert answers == expectations
     described = await client.get_workflow_handle("wkp-out-PF-A-OV-P").describe()
     summary = await described.memo_value("summary")

@@ -6,12 +6,8 @@ import asyncio
 import secrets
 from datetime import date, datetime, timedelta
 
-from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
-from config.binaries import temporal_cli
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
-from config.temporal_runtime import quiet_runtime
 from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
@@ -22,7 +18,8 @@ from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
+from tests.conftest import dev_server, make_case, nth_bsn
+from tests.polling import eventually
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
 
@@ -50,14 +47,6 @@ async def waiting_for_quota(client, handles) -> int:
     return held
 
 
-async def until(condition, timeout: float = 60) -> None:
-    """Poll an engine-side condition (a describe call) until it holds, or fail the test."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await condition():
-        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.25)  # poll interval of the describe calls, not a wait for success
-
-
 async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, basis):
     url = f"sqlite:///{tmp_path / 'administration.db'}"
     migrate(url)
@@ -72,9 +61,7 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
         serving(register_app) as register_url,
         serving(create_providers_app({})) as providers_url,
         RegisterClient(register_url, "T") as register,
-        await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=TEST_CONVERTER, runtime=quiet_runtime()
-        ) as env,
+        await dev_server() as env,
     ):
         activities = TransferActivities(
             admin, register, providers_url, basis, register_queries_per_day=PER_DAY, clock=clock, quota_recheck=timedelta(seconds=1)
@@ -94,10 +81,8 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
                 )
             await asyncio.wait_for(answered[PER_DAY].wait(), timeout=60)
 
-            async def rest_held_back() -> bool:
-                return await waiting_for_quota(env.client, handles) == CASES - PER_DAY
-
-            await until(rest_held_back)
+            held = await eventually(lambda: waiting_for_quota(env.client, handles), lambda n: n == CASES - PER_DAY)
+            assert held == CASES - PER_DAY
             assert register_app.state.stats.received == PER_DAY  # measured at the register
             assert await admin.register_queries_on(DAY) == PER_DAY
 
