@@ -4,12 +4,12 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from temporalio.client import Client
-from codec.converter import encrypted_converter
 
 from activities.transfer import TransferActivities
+from codec.converter import encrypted_converter
 from config.settings import Settings
 from models.transfer import LegalSettings
 from register_client.client import RegisterClient
@@ -32,14 +32,16 @@ def legal_settings(settings: Settings, legal_date: date | None = None) -> LegalS
     fixed offset, as `wkp simulate` uses); production leaves it unset and runs on today's date."""
     offset = 0.0
     if legal_date is not None:
-        offset = (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(timezone.utc)).total_seconds()
+        offset = (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(UTC)).total_seconds()
     return LegalSettings(clock_offset_s=offset, thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
 
 
 def make_activities(settings: Settings) -> TransferActivities:
     return TransferActivities(
         admin=open_administration(settings),
-        register=RegisterClient(settings.register_url, settings.register_token, max_per_second=settings.register_rate_per_second),
+        register=RegisterClient(
+            settings.register_url, settings.register_token, max_per_second=settings.register_rate_per_second
+        ),
         providers_url=settings.providers_url,
         basis=settings.actuarial_basis(),
         default_funding_ratio=settings.default_funding_ratio,

@@ -24,7 +24,9 @@ WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow, WaveWorkflow]
 # sandbox may share them instead of re-importing them for every workflow run: a case that
 # continues-as-new each year starts many runs.
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("models", "rules", "pydantic", "pydantic_core", "annotated_types")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "models", "rules", "pydantic", "pydantic_core", "annotated_types"
+    )
 )
 
 
@@ -54,7 +56,11 @@ MAX_CONCURRENT_ACTIVITIES = 12
 
 
 def build_worker(
-    client: Client, task_queue: str, activities: TransferActivities, register_rate_per_second: float | None = None, **options
+    client: Client,
+    task_queue: str,
+    activities: TransferActivities,
+    register_rate_per_second: float | None = None,
+    **options,
 ) -> EngineWorkers:
     options.setdefault("max_concurrent_activities", MAX_CONCURRENT_ACTIVITIES)
     engine = Worker(
@@ -72,7 +78,9 @@ def build_worker(
         activities=[activities.query_pension_register],
         # The server enforces this across all workers; each worker's register client also
         # spaces its requests evenly (register_client.client.RATE_MARGIN).
-        max_task_queue_activities_per_second=register_rate_per_second * RATE_MARGIN if register_rate_per_second else None,
+        max_task_queue_activities_per_second=register_rate_per_second * RATE_MARGIN
+        if register_rate_per_second
+        else None,
         max_concurrent_activities=options["max_concurrent_activities"],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )

@@ -7,7 +7,7 @@ is retryable, honouring Retry-After; a refusal of the request itself is not.
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
@@ -37,8 +37,8 @@ from models.steps import (
     RECORD_STATUTORY_STEPS,
     SEND_LETTER,
     AppliedValue,
-    CaseProgress,
     ApplyIncomingInput,
+    CaseProgress,
     FundingCheckInput,
     PayBuyoutInput,
     PaymentOutcome,
@@ -67,7 +67,7 @@ async def no_hook(_letter: LetterRequest) -> None:
 
 
 def wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # While the day's register queries are used up, a query looks again this often (and at the
@@ -100,9 +100,16 @@ class TransferActivities:
 
     def all(self) -> list:
         return [
-            self.query_pension_register, self.check_funding_ratios, self.compute_transfer_value, self.pay_transfer_value,
-            self.pay_buyout, self.record_statutory_steps, self.send_letter_to_participant,
-            self.book_incoming_transfer, self.apply_incoming_transfer_value, self.load_wave_page,
+            self.query_pension_register,
+            self.check_funding_ratios,
+            self.compute_transfer_value,
+            self.pay_transfer_value,
+            self.pay_buyout,
+            self.record_statutory_steps,
+            self.send_letter_to_participant,
+            self.book_incoming_transfer,
+            self.apply_incoming_transfer_value,
+            self.load_wave_page,
         ]
 
     @activity.defn(name=QUERY_PENSION_REGISTER)
@@ -130,8 +137,10 @@ class TransferActivities:
         next_day = amsterdam_midnight(day + timedelta(days=1))
         wait = min(next_day - now, self.quota_recheck)
         raise ApplicationError(
-            f"register: the {self.register_queries_per_day} queries agreed for {day} are used; next from {amsterdam_date(next_day)}",
-            type="RegisterDailyQuotaUsed", next_retry_delay=max(wait, timedelta(seconds=1)),
+            f"register: the {self.register_queries_per_day} queries agreed for {day} are used; "
+            f"next from {amsterdam_date(next_day)}",
+            type="RegisterDailyQuotaUsed",
+            next_retry_delay=max(wait, timedelta(seconds=1)),
         )
 
     @activity.defn(name=CHECK_FUNDING_RATIOS)
@@ -162,7 +171,9 @@ class TransferActivities:
         """Besluit 25 and 17e.6: the value as of the transfer (payment) date."""
         case = request.case
         try:
-            return transfer_value(case.old_age_pension, case.birth_date, case.pension_date, request.transfer_date, self.basis)
+            return transfer_value(
+                case.old_age_pension, case.birth_date, case.pension_date, request.transfer_date, self.basis
+            )
         except (LookupError, ValueError) as error:
             raise ApplicationError(str(error), type="TransferValueUnavailable", non_retryable=True) from None
 
@@ -172,20 +183,29 @@ class TransferActivities:
         The provider answers a repeated key with its first result, and the administration books
         a repeated key once, so a retry after a crash moves no money twice."""
         log = get_logger(case_id=payment.case_id, article="17e.4", bsn=mask_bsn(payment.bsn))
-        body = payment.model_dump(mode="json", include={"from_provider", "client_number", "bsn", "birth_date", "amount", "transfer_date"})
+        body = payment.model_dump(
+            mode="json", include={"from_provider", "client_number", "bsn", "birth_date", "amount", "transfer_date"}
+        )
         body["case_reference"] = payment.case_id
         try:
             response = await self.providers.post(
-                f"/v1/providers/{payment.receiving_provider}/transfers", json=body, headers={"Idempotency-Key": payment.idempotency_key}
+                f"/v1/providers/{payment.receiving_provider}/transfers",
+                json=body,
+                headers={"Idempotency-Key": payment.idempotency_key},
             )
         except (httpx.TimeoutException, httpx.TransportError) as error:
-            raise ApplicationError(f"provider unreachable: {error.__class__.__name__}", type="ProviderUnavailable") from None
+            raise ApplicationError(
+                f"provider unreachable: {error.__class__.__name__}", type="ProviderUnavailable"
+            ) from None
         if response.status_code >= 500 or response.status_code == 429:
-            raise ApplicationError(f"{payment.receiving_provider} answered {response.status_code}", type="ProviderUnavailable")
+            raise ApplicationError(
+                f"{payment.receiving_provider} answered {response.status_code}", type="ProviderUnavailable"
+            )
         if response.status_code >= 400:
             raise ApplicationError(
                 f"{payment.receiving_provider} refused the request ({response.status_code}): {response.text[:200]}",
-                type="PaymentRejected", non_retryable=True,
+                type="PaymentRejected",
+                non_retryable=True,
             )
         result = response.json()
         if result["status"] != "accepted":
@@ -193,11 +213,20 @@ class TransferActivities:
             return PaymentOutcome(accepted=False, reason=result.get("reason"))
         booked = await self.admin.book_payment(
             PaymentBooking(
-                idempotency_key=payment.idempotency_key, case_id=payment.case_id, kind=PaymentKind.TRANSFER,
-                counterparty=payment.receiving_provider, amount=payment.amount, transfer_date=payment.transfer_date,
+                idempotency_key=payment.idempotency_key,
+                case_id=payment.case_id,
+                kind=PaymentKind.TRANSFER,
+                counterparty=payment.receiving_provider,
+                amount=payment.amount,
+                transfer_date=payment.transfer_date,
             )
         )
-        log.info("transfer value paid", provider=payment.receiving_provider, amount=str(payment.amount), repeat=not booked.created)
+        log.info(
+            "transfer value paid",
+            provider=payment.receiving_provider,
+            amount=str(payment.amount),
+            repeat=not booked.created,
+        )
         return PaymentOutcome(accepted=True, receipt_id=result.get("receipt_id"))
 
     @activity.defn(name=PAY_BUYOUT)
@@ -205,8 +234,12 @@ class TransferActivities:
         """PW 66: the lump sum to the participant, booked once."""
         await self.admin.book_payment(
             PaymentBooking(
-                idempotency_key=payment.idempotency_key, case_id=payment.case_id, kind=PaymentKind.BUYOUT,
-                counterparty="participant", amount=payment.amount, transfer_date=payment.paid_on,
+                idempotency_key=payment.idempotency_key,
+                case_id=payment.case_id,
+                kind=PaymentKind.BUYOUT,
+                counterparty="participant",
+                amount=payment.amount,
+                transfer_date=payment.paid_on,
             )
         )
 
@@ -215,7 +248,9 @@ class TransferActivities:
         """The audit log and the case's reporting row, in one transaction; repeats change nothing."""
         await self.admin.record_progress(progress.steps, progress.projection)
         for step in progress.steps:
-            get_logger(subject=step.subject_id, article=step.article).info(step.step, due=str(step.due), actual=str(step.actual))
+            get_logger(subject=step.subject_id, article=step.article).info(
+                step.step, due=str(step.due), actual=str(step.actual)
+            )
 
     @activity.defn(name=SEND_LETTER)
     async def send_letter_to_participant(self, letter: LetterRequest) -> None:
@@ -230,10 +265,14 @@ class TransferActivities:
     async def apply_incoming_transfer_value(self, request: ApplyIncomingInput) -> AppliedValue:
         """Besluit 17e.5 and 28: buy pension rights with the value, at the standard tariff."""
         pension_date = add_years(request.birth_date, RECEIVING_PENSION_AGE)
-        factor = transfer_value(Decimal("1.00"), request.birth_date, pension_date, request.applied_on, self.basis).factor
+        factor = transfer_value(
+            Decimal("1.00"), request.birth_date, pension_date, request.applied_on, self.basis
+        ).factor
         rights = (request.amount / factor).quantize(CENT, ROUND_HALF_UP)
         await self.admin.apply_incoming(
-            ApplyIncoming(idempotency_key=request.idempotency_key, applied_on=request.applied_on, rights_annual_pension=rights)
+            ApplyIncoming(
+                idempotency_key=request.idempotency_key, applied_on=request.applied_on, rights_annual_pension=rights
+            )
         )
         return AppliedValue(rights_annual_pension=rights, pension_date=pension_date)
 

@@ -2,7 +2,7 @@
 
 import asyncio
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -43,11 +43,17 @@ async def run_import(path: Path, rejects: Path, show_progress: bool):
     admin = open_administration(settings)
     try:
         with Progress(
-            TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-            disable=not show_progress, transient=True,
+            TextColumn("importing {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            disable=not show_progress,
+            transient=True,
         ) as progress:
             task = progress.add_task(path.name, total=count_records(path) if path.is_file() else None)
-            return await import_entitlements(admin, path, rejects, progress=lambda rows: progress.update(task, completed=rows))
+            return await import_entitlements(
+                admin, path, rejects, progress=lambda rows: progress.update(task, completed=rows)
+            )
     finally:
         await admin.engine.dispose()
 
@@ -56,7 +62,7 @@ async def run_import(path: Path, rejects: Path, show_progress: bool):
 @user_errors
 def import_csv(
     csv_file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="the provider's export; columns in the README")],
-    rejects: Annotated[Optional[Path], typer.Option(help="where bad rows are reported (default FILE.rejects.csv)")] = None,
+    rejects: Annotated[Path | None, typer.Option(help="where bad rows are reported (default FILE.rejects.csv)")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="show a progress bar")] = True,
 ) -> None:
     """Load former participants' small pensions. Bad rows go to the reject file with line,
@@ -65,8 +71,14 @@ def import_csv(
     configure_logging()
     reject_path = rejects or csv_file.with_name(csv_file.stem + ".rejects.csv")
     report = asyncio.run(run_import(csv_file, reject_path, progress))
-    get_logger(step="intake").info("import finished", file=csv_file.name, rows=report.rows, loaded=report.loaded,
-                                   unchanged=report.unchanged, rejected=report.rejected_rows)
+    get_logger(step="intake").info(
+        "import finished",
+        file=csv_file.name,
+        rows=report.rows,
+        loaded=report.loaded,
+        unchanged=report.unchanged,
+        rejected=report.rejected_rows,
+    )
     print(report.summary())
     if report.rejected_rows:
         raise typer.Exit(EXIT_SOME_REJECTED)

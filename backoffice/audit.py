@@ -8,7 +8,7 @@ needs the payload keys (WKP_PAYLOAD_KEYS), as reading them in the UI does.
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -35,7 +35,9 @@ async def case_histories(client: Client, workflow_id: str) -> list[WorkflowHisto
 
 def export_document(workflow_id: str, histories: list[WorkflowHistory], trail: list[AuditStep]) -> dict:
     return {
-        "format": EXPORT_FORMAT, "workflow_id": workflow_id, "exported_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "format": EXPORT_FORMAT,
+        "workflow_id": workflow_id,
+        "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": [json.loads(history.to_json()) for history in histories],
         "audit": [step.model_dump(mode="json") for step in trail],
     }
@@ -54,16 +56,23 @@ def read_export(path: Path) -> Export:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        raise InvalidInput([Problem(path="", reason=f"cannot be read ({error.strerror.lower()})")], source=str(path)) from None
+        raise InvalidInput(
+            [Problem(path="", reason=f"cannot be read ({error.strerror.lower()})")], source=str(path)
+        ) from None
     except json.JSONDecodeError as error:
-        raise InvalidInput([Problem(path="", reason=f"not JSON (line {error.lineno}: {error.msg})")], source=str(path)) from None
+        raise InvalidInput(
+            [Problem(path="", reason=f"not JSON (line {error.lineno}: {error.msg})")], source=str(path)
+        ) from None
     if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
         workflow_id = data["workflow_id"]
         histories = [WorkflowHistory.from_json(workflow_id, run) for run in data["runs"]]
         return Export(workflow_id, histories, [AuditStep.model_validate(step) for step in data.get("audit", [])])
     if isinstance(data, dict) and isinstance(data.get("events"), list) and data["events"]:
         return Export(path.stem, [WorkflowHistory.from_json(path.stem, data)], None)
-    raise InvalidInput([Problem(path="format", reason=f"neither a {EXPORT_FORMAT} file nor a Temporal history (no 'events')")], source=str(path))
+    raise InvalidInput(
+        [Problem(path="format", reason=f"neither a {EXPORT_FORMAT} file nor a Temporal history (no 'events')")],
+        source=str(path),
+    )
 
 
 @dataclass
@@ -77,13 +86,21 @@ class ReplayVerdict:
 
     def text(self, workflow_id: str) -> str:
         if self.replays:
-            return f"{workflow_id}: all {self.runs} recorded run(s) replay against the current code: its decisions follow from this code"
-        lines = [f"{workflow_id}: does NOT replay against the current code ({len(self.failures)} of {self.runs} runs diverge)"]
+            return (
+                f"{workflow_id}: all {self.runs} recorded run(s) replay against the current code: "
+                "its decisions follow from this code"
+            )
+        lines = [
+            f"{workflow_id}: does NOT replay against the current code "
+            f"({len(self.failures)} of {self.runs} runs diverge)"
+        ]
         lines += [f"  run {run_id}: {message}" for run_id, message in self.failures.items()]
         return "\n".join(lines)
 
 
-async def replay(histories: list[WorkflowHistory], converter: DataConverter, workflows: list | None = None) -> ReplayVerdict:
+async def replay(
+    histories: list[WorkflowHistory], converter: DataConverter, workflows: list | None = None
+) -> ReplayVerdict:
     if workflows is None:
         from worker import WORKFLOWS
 
@@ -95,7 +112,9 @@ async def replay(histories: list[WorkflowHistory], converter: DataConverter, wor
             yield history
 
     outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
-    return ReplayVerdict(len(histories), {run_id: divergence(error) for run_id, error in outcome.replay_failures.items()})
+    return ReplayVerdict(
+        len(histories), {run_id: divergence(error) for run_id, error in outcome.replay_failures.items()}
+    )
 
 
 def divergence(error: Exception) -> str:
@@ -113,7 +132,8 @@ async def last_statement(histories: list[WorkflowHistory], converter: DataConver
     for history in histories:
         scheduled = {
             event.event_id: event.activity_task_scheduled_event_attributes.activity_type.name
-            for event in history.events if event.HasField("activity_task_scheduled_event_attributes")
+            for event in history.events
+            if event.HasField("activity_task_scheduled_event_attributes")
         }
         for event in history.events:
             if event.HasField("activity_task_completed_event_attributes"):
@@ -136,7 +156,18 @@ class TimelineRow:
     detail: str
 
 
-DETAIL_FIELDS = ("answer", "provider", "reason", "letter", "amount", "transfer_date", "failed_attempts", "until", "outcome", "consent")
+DETAIL_FIELDS = (
+    "answer",
+    "provider",
+    "reason",
+    "letter",
+    "amount",
+    "transfer_date",
+    "failed_attempts",
+    "until",
+    "outcome",
+    "consent",
+)
 
 
 def timeline(trail: list[AuditStep]) -> list[TimelineRow]:
@@ -148,7 +179,9 @@ def timeline(trail: list[AuditStep]) -> list[TimelineRow]:
             verdict = ""
         else:
             verdict = "met" if step.actual <= step.due else "breached"
-        detail = ", ".join(f"{name.replace('_', ' ')} {step.details[name]}" for name in DETAIL_FIELDS if name in step.details)
+        detail = ", ".join(
+            f"{name.replace('_', ' ')} {step.details[name]}" for name in DETAIL_FIELDS if name in step.details
+        )
         rows.append(TimelineRow(step.actual, step.step, step.article, step.due, verdict, detail))
     return rows
 
@@ -166,9 +199,18 @@ class AuditReport:
         lines = [f"Audit timeline of case {self.case_id} ({self.workflow_id}), made {self.made_on}", ""]
         lines.append(f"{'date':<10}  {'step':<22} {'article':<8} {'due':<10}  {'term':<8} detail")
         for row in self.rows:
-            lines.append(f"{row.actual.isoformat():<10}  {row.step:<22} {row.article:<8} {row.due.isoformat() if row.due else '':<10}  {row.verdict:<8} {row.detail}".rstrip())
+            lines.append(
+                (
+                    f"{row.actual.isoformat():<10}  {row.step:<22} {row.article:<8} "
+                    f"{row.due.isoformat() if row.due else '':<10}  {row.verdict:<8} {row.detail}"
+                ).rstrip()
+            )
         if self.statement:
-            lines += ["", "Transfer value statement (Besluit 17e.7), the last one calculated:", *("  " + line for line in self.statement.lines())]
+            lines += [
+                "",
+                "Transfer value statement (Besluit 17e.7), the last one calculated:",
+                *("  " + line for line in self.statement.lines()),
+            ]
         if self.verdict:
             lines += ["", "Replay: " + self.verdict.text(self.workflow_id)]
         return "\n".join(lines)

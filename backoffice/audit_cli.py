@@ -10,16 +10,25 @@ from typing import Annotated
 import typer
 from temporalio.service import RPCError
 
-from backoffice.audit import AuditReport, Export, case_histories, export_document, last_statement, read_export, replay, timeline, write_audit_report
+from backoffice.audit import (
+    AuditReport,
+    Export,
+    case_histories,
+    export_document,
+    last_statement,
+    read_export,
+    replay,
+    timeline,
+    write_audit_report,
+)
 from backoffice.errors import fail, user_errors
 from codec.converter import encrypted_converter
 from config.settings import Settings, get_settings
 from engine import temporal_client
-from workflows.wave import case_workflow_id
 from store.factory import administration
+from workflows.wave import case_workflow_id
 
 app = typer.Typer(help="Auditors: export, replay and report a case's recorded history.", no_args_is_help=True)
-
 
 
 async def from_cluster(settings: Settings, case_id: str) -> Export:
@@ -48,13 +57,21 @@ def export(
     path = out / f"wkp-audit-{case_id}.json"
     path.write_text(json.dumps(export_document(found.workflow_id, found.histories, found.trail or []), indent=1))
     events = sum(len(history.events) for history in found.histories)
-    print(f"case {case_id}: {len(found.histories)} run(s), {events} history events, {len(found.trail or [])} audit rows -> {path}")
+    print(
+        f"case {case_id}: {len(found.histories)} run(s), {events} history events, "
+        f"{len(found.trail or [])} audit rows -> {path}"
+    )
 
 
 @app.command("replay")
 @user_errors
 def replay_command(
-    source: Annotated[str, typer.Argument(metavar="FILE|CASE", help="an export file (or a Temporal history JSON), or a case id on the cluster")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE|CASE", help="an export file (or a Temporal history JSON), or a case id on the cluster"
+        ),
+    ],
 ) -> None:
     """Replay the recorded history against the current code. Exit 0 when every run replays;
     exit 1, naming the run and where it diverges, when one does not."""
@@ -71,7 +88,9 @@ def replay_command(
 @user_errors
 def report(
     case_id: Annotated[str, typer.Argument(help="the case id")],
-    source: Annotated[Path | None, typer.Option("--from", help="an export file instead of the cluster and administration")] = None,
+    source: Annotated[
+        Path | None, typer.Option("--from", help="an export file instead of the cluster and administration")
+    ] = None,
     out: Annotated[Path, typer.Option("--out", help="folder for audit-CASE.html and audit-CASE.txt")] = Path("."),
 ) -> None:
     """The case's statutory timeline: each step with its article, due date, actual date and
@@ -89,7 +108,11 @@ def report(
 async def make_report(case_id: str, found: Export, settings: Settings, out: Path) -> tuple[Path, Path]:
     converter = encrypted_converter(settings.key_ring())
     audit = AuditReport(
-        case_id=case_id, workflow_id=found.workflow_id, made_on=date.today(), rows=timeline(found.trail or []),
-        statement=await last_statement(found.histories, converter), verdict=await replay(found.histories, converter),
+        case_id=case_id,
+        workflow_id=found.workflow_id,
+        made_on=date.today(),
+        rows=timeline(found.trail or []),
+        statement=await last_statement(found.histories, converter),
+        verdict=await replay(found.histories, converter),
     )
     return write_audit_report(audit, out)

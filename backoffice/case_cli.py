@@ -11,13 +11,14 @@ from temporalio.service import RPCError
 from backoffice.errors import fail, user_errors
 from config.settings import get_settings
 from engine import temporal_client
-from workflows.wave import case_workflow_id
 from models.transfer import CaseStatus, ConsentAnswer
 from rules.transfer_value import TransferValueStatement
 from workflows.outgoing import OutgoingTransferWorkflow
+from workflows.wave import case_workflow_id
 
-app = typer.Typer(help="One case: its status, its transfer value statement (17e.7), the participant's consent.", no_args_is_help=True)
-
+app = typer.Typer(
+    help="One case: its status, its transfer value statement (17e.7), the participant's consent.", no_args_is_help=True
+)
 
 
 def call(case_id: str, action):
@@ -40,16 +41,21 @@ def call(case_id: str, action):
 
 def status_text(status: CaseStatus) -> str:
     lines = [
-        f"case {status.case_id}: {status.phase.value}" + (f", outcome {status.outcome.value}" if status.outcome else ""),
+        f"case {status.case_id}: {status.phase.value}"
+        + (f", outcome {status.outcome.value}" if status.outcome else ""),
         f"  failed attempts (PW 66): {status.failed_attempts}",
         f"  next: {status.next_due_article} due {status.next_due}" if status.next_due else "  next: nothing due",
         "  steps:",
     ]
     for event in status.events:
-        extra = {k: v for k, v in event.model_dump(mode="json", exclude_none=True).items() if k not in {"type", "date", "article", "due"}}
+        extra = {
+            k: v
+            for k, v in event.model_dump(mode="json", exclude_none=True).items()
+            if k not in {"type", "date", "article", "due"}
+        }
         lines.append(
-            f"    {event.date}  {event.type.value:<20} {event.article or '':<6} {('due ' + str(event.due)) if event.due else '':<14} "
-            + " ".join(f"{k}={v}" for k, v in extra.items())
+            f"    {event.date}  {event.type.value:<20} {event.article or '':<6} "
+            f"{('due ' + str(event.due)) if event.due else '':<14} " + " ".join(f"{k}={v}" for k, v in extra.items())
         )
     return "\n".join(line.rstrip() for line in lines)
 
@@ -73,9 +79,13 @@ def statement(
     as_json: Annotated[bool, typer.Option("--json", help="the statement as JSON")] = False,
 ) -> None:
     """The calculation of the transfer value (Besluit 17e.7) as the case last made it."""
-    found: TransferValueStatement | None = call(case_id, lambda handle: handle.query(OutgoingTransferWorkflow.transfer_value_statement))
+    found: TransferValueStatement | None = call(
+        case_id, lambda handle: handle.query(OutgoingTransferWorkflow.transfer_value_statement)
+    )
     if found is None:
-        raise fail(f"case_id: {case_id!r}: no transfer value has been calculated yet (it is, on the payment or buy-out date)")
+        raise fail(
+            f"case_id: {case_id!r}: no transfer value has been calculated yet (it is, on the payment or buy-out date)"
+        )
     print(found.model_dump_json(indent=1) if as_json else "\n".join(found.lines()))
 
 
@@ -86,5 +96,7 @@ def consent(
     yes: Annotated[bool, typer.Option("--yes/--no", help="the participant's answer to the buy-out offer (PW 66)")],
 ) -> None:
     """Record the participant's answer to an open buy-out offer; refused when no offer is open."""
-    answer = call(case_id, lambda handle: handle.execute_update(OutgoingTransferWorkflow.give_consent, ConsentAnswer(consent=yes)))
+    answer = call(
+        case_id, lambda handle: handle.execute_update(OutgoingTransferWorkflow.give_consent, ConsentAnswer(consent=yes))
+    )
     print(f"case {case_id}: {answer}")

@@ -37,7 +37,9 @@ def codec_server() -> None:
 @app.command()
 @user_errors
 def simulate(
-    scenario_file: Annotated[Path, typer.Argument(metavar="SCENARIO.json", help="a scenario as in scenarios/FORMAT.md")],
+    scenario_file: Annotated[
+        Path, typer.Argument(metavar="SCENARIO.json", help="a scenario as in scenarios/FORMAT.md")
+    ],
 ) -> None:
     """Run a scenario through the real workflows on a time-skipping server; one JSON line per
     case and per incoming transfer."""
@@ -49,6 +51,7 @@ def simulate(
     configure_logging(level="WARNING")
     scenario = load_scenario(scenario_file)
     print_lines(simulate_sharded(scenario, get_settings().actuarial_basis()))
+
 
 if __name__ == "__main__":
     app()

@@ -29,8 +29,11 @@ async def ensure_namespace(client, namespace: str, retention: timedelta) -> bool
     period = Duration()
     period.FromTimedelta(retention)
     await client.workflow_service.register_namespace(
-        RegisterNamespaceRequest(namespace=namespace, workflow_execution_retention_period=period,
-                                 description="wkp: automatic transfer of small pensions")
+        RegisterNamespaceRequest(
+            namespace=namespace,
+            workflow_execution_retention_period=period,
+            description="wkp: automatic transfer of small pensions",
+        )
     )
     return True
 
@@ -56,7 +59,9 @@ async def when_namespace_known(action):
 @app.command()
 @user_errors
 def setup(
-    retention_days: Annotated[int, typer.Option(min=1, help="days Temporal keeps a closed case's history (export it for the archive)")] = 365,
+    retention_days: Annotated[
+        int, typer.Option(min=1, help="days Temporal keeps a closed case's history (export it for the archive)")
+    ] = 365,
 ) -> None:
     """Create the namespace (WKP_NAMESPACE) if missing and register the engine's search attributes."""
     from engine import register_search_attributes, temporal_client
@@ -69,5 +74,7 @@ def setup(
             return created, await when_namespace_known(lambda: register_search_attributes(client, settings.namespace))
 
     created, added = asyncio.run(main())
-    print(f"namespace {settings.namespace}: {'created' if created else 'exists'}; "
-          f"search attributes added: {', '.join(added) if added else 'none (all registered)'}")
+    print(
+        f"namespace {settings.namespace}: {'created' if created else 'exists'}; "
+        f"search attributes added: {', '.join(added) if added else 'none (all registered)'}"
+    )

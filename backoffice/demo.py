@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from sqlalchemy import distinct, func, select
-from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from backoffice.stack import DEFAULT_PROVIDERS
 from config.settings import Settings
@@ -47,17 +47,37 @@ def portfolio(count: int, seed: int = 2024) -> tuple[list[PensionCase], list[dic
     for i in range(count):
         birth = date(1960 + chance.randrange(40), 1 + chance.randrange(12), 1 + chance.randrange(28))
         roll = chance.random()
-        amount = Decimal(chance.choice(["1.50", "2.00"])) if roll < 0.04 else (
-            Decimal(chance.randrange(600_00, 900_00)) / 100 if roll < 0.12 else Decimal(chance.randrange(3_00, 590_00)) / 100
+        amount = (
+            Decimal(chance.choice(["1.50", "2.00"]))
+            if roll < 0.04
+            else (
+                Decimal(chance.randrange(600_00, 900_00)) / 100
+                if roll < 0.12
+                else Decimal(chance.randrange(3_00, 590_00)) / 100
+            )
         )
         case = PensionCase(
-            case_id=f"D-{i:04d}", bsn=demo_bsn(i), birth_date=birth,
+            case_id=f"D-{i:04d}",
+            bsn=demo_bsn(i),
+            birth_date=birth,
             participation_end=date(2024, 1 + chance.randrange(11), 28),
-            pension_date=date(birth.year + 68, birth.month, birth.day), old_age_pension=amount, net_pension=0.12 <= roll < 0.15,
+            pension_date=date(birth.year + 68, birth.month, birth.day),
+            old_age_pension=amount,
+            net_pension=0.12 <= roll < 0.15,
         )
         cases.append(case)
         where = chance.random()
-        provider = "PF-B" if where < 0.35 else "PF-C" if where < 0.5 else "PF-D" if where < 0.6 else "PF-R" if where < 0.65 else None
+        provider = (
+            "PF-B"
+            if where < 0.35
+            else "PF-C"
+            if where < 0.5
+            else "PF-D"
+            if where < 0.6
+            else "PF-R"
+            if where < 0.65
+            else None
+        )
         if provider:
             spells.append({"bsn": case.bsn, "provider": provider, "from": "2024-01-01", "to": None})
     return cases, spells
@@ -72,9 +92,13 @@ def write_world(settings: Settings, spells: list[dict]) -> None:
 async def load_administration(settings: Settings, cases: list[PensionCase], legal_date: date) -> None:
     admin = open_administration(settings)
     try:
-        await admin.upsert_provider(ProviderRecord(id=settings.provider, kind="fund", bank_account=bank_account(settings.provider)))
+        await admin.upsert_provider(
+            ProviderRecord(id=settings.provider, kind="fund", bank_account=bank_account(settings.provider))
+        )
         for provider_id, profile in DEFAULT_PROVIDERS.items():
-            await admin.upsert_provider(ProviderRecord(id=provider_id, kind=profile["kind"], bank_account=bank_account(provider_id)))
+            await admin.upsert_provider(
+                ProviderRecord(id=provider_id, kind=profile["kind"], bank_account=bank_account(provider_id))
+            )
         for fund in [settings.provider] + [p for p, profile in DEFAULT_PROVIDERS.items() if profile["kind"] == "fund"]:
             await admin.set_funding_ratio(fund, ratio_month(legal_date), Decimal("1.12"))
         for case in cases:
@@ -94,8 +118,10 @@ async def start_all(client, settings: Settings, cases: list[PensionCase], legal_
     for case in cases:
         try:
             await client.start_workflow(
-                OutgoingTransferWorkflow.run, OutgoingTransferInput(provider=settings.provider, case=case, legal=legal),
-                id=f"wkp-out-{settings.provider}-{case.case_id}", task_queue=settings.task_queue,
+                OutgoingTransferWorkflow.run,
+                OutgoingTransferInput(provider=settings.provider, case=case, legal=legal),
+                id=f"wkp-out-{settings.provider}-{case.case_id}",
+                task_queue=settings.task_queue,
                 # A closed case (transferred, bought off) must never start again.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
@@ -113,7 +139,8 @@ async def progress_of(settings: Settings, case_ids: list[str]) -> int:
             return (
                 await session.execute(
                     select(func.count(distinct(AuditEntry.subject_id))).where(
-                        AuditEntry.subject_id.in_(case_ids), AuditEntry.step.in_(["closed", "transfer_failed", "suspended"])
+                        AuditEntry.subject_id.in_(case_ids),
+                        AuditEntry.step.in_(["closed", "transfer_failed", "suspended"]),
                     )
                 )
             ).scalar_one()
@@ -123,7 +150,13 @@ async def progress_of(settings: Settings, case_ids: list[str]) -> int:
 
 async def wait_for_first_steps(settings: Settings, case_ids: list[str], show: bool) -> int:
     deadline = time.monotonic() + PROGRESS_LIMIT_S
-    with Progress(TextColumn("cases through their first attempt"), BarColumn(), MofNCompleteColumn(), disable=not show, transient=True) as bar:
+    with Progress(
+        TextColumn("cases through their first attempt"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        disable=not show,
+        transient=True,
+    ) as bar:
         task = bar.add_task("", total=len(case_ids))
         done = 0
         while done < len(case_ids) and time.monotonic() < deadline:
@@ -137,15 +170,26 @@ async def summary(settings: Settings, case_ids: list[str]) -> dict:
     admin = open_administration(settings)
     try:
         async with admin.transaction() as session:
-            rows = (await session.execute(select(TransferCase).where(TransferCase.case_id.in_(case_ids)))).scalars().all()
+            rows = (
+                (await session.execute(select(TransferCase).where(TransferCase.case_id.in_(case_ids)))).scalars().all()
+            )
             payments = (await session.execute(select(Payment).where(Payment.case_id.in_(case_ids)))).scalars().all()
-            steps = (await session.execute(select(AuditEntry.step, AuditEntry.details).where(AuditEntry.subject_id.in_(case_ids)))).all()
+            steps = (
+                await session.execute(
+                    select(AuditEntry.step, AuditEntry.details).where(AuditEntry.subject_id.in_(case_ids))
+                )
+            ).all()
     finally:
         await admin.engine.dispose()
     states = Counter(row.outcome or row.status for row in rows)
     reasons = Counter(details.get("reason") for step, details in steps if step in ("transfer_failed", "not_eligible"))
     return {
-        "states": dict(states), "reasons": dict(reasons), "payments": len(payments),
-        "paid": sum((p.amount for p in payments), Decimal("0")), "to": dict(Counter(p.counterparty for p in payments)),
-        "next_queries": sorted({str(row.next_due) for row in rows if row.status == "awaiting_query" and row.next_due})[:1],
+        "states": dict(states),
+        "reasons": dict(reasons),
+        "payments": len(payments),
+        "paid": sum((p.amount for p in payments), Decimal("0")),
+        "to": dict(Counter(p.counterparty for p in payments)),
+        "next_queries": sorted({str(row.next_due) for row in rows if row.status == "awaiting_query" and row.next_due})[
+            :1
+        ],
     }

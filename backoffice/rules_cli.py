@@ -3,7 +3,7 @@
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -64,7 +64,9 @@ def print_explanation(explanation: CaseExplanation) -> None:
 @user_errors
 def explain(
     case_file: Annotated[Path, typer.Argument(metavar="CASE.json", help="one case, as in scenarios/FORMAT.md")],
-    on: Annotated[Optional[str], typer.Option("--on", help="date of the transfer value statement (default: today)")] = None,
+    on: Annotated[
+        str | None, typer.Option("--on", help="date of the transfer value statement (default: today)")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
 ) -> None:
     """Regime, outcome, threshold, first query due date, buy-out routes and transfer value of a case."""
@@ -82,26 +84,37 @@ def explain(
 @user_errors
 def due(
     after: Annotated[str, typer.Option("--after", help="the day the term starts from (day 0)")],
-    working_days: Annotated[Optional[int], typer.Option("--working-days", min=0)] = None,
-    months: Annotated[Optional[int], typer.Option("--months", min=0)] = None,
-    years: Annotated[Optional[int], typer.Option("--years", min=0)] = None,
+    working_days: Annotated[int | None, typer.Option("--working-days", min=0)] = None,
+    months: Annotated[int | None, typer.Option("--months", min=0)] = None,
+    years: Annotated[int | None, typer.Option("--years", min=0)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of text")] = False,
 ) -> None:
     """The due date of a statutory term (Atw): N working days, N months or N years after a date."""
     start = parse_date(after, "--after")
-    given = {name: value for name, value in (("working_days", working_days), ("months", months), ("years", years)) if value is not None}
+    given = {
+        name: value
+        for name, value in (("working_days", working_days), ("months", months), ("years", years))
+        if value is not None
+    }
     if len(given) != 1:
         raise fail("give exactly one of --working-days, --months, --years")
-    (unit, count), = given.items()
+    ((unit, count),) = given.items()
     calendar = get_settings().legal_calendar()
     rule = {
         "working_days": (calendar.add_working_days, "Atw 3: Saturdays, Sundays and holidays do not count"),
-        "months": (calendar.within_months, "Atw 1: a due date on a Saturday, Sunday or holiday moves to the next working day"),
+        "months": (
+            calendar.within_months,
+            "Atw 1: a due date on a Saturday, Sunday or holiday moves to the next working day",
+        ),
         "years": (calendar.within_years, "Atw 4: a term in years does not move"),
     }
     compute, basis = rule[unit]
     due_date = compute(start, count)
     if as_json:
-        print(json.dumps({"after": start.isoformat(), "unit": unit, "count": count, "due": due_date.isoformat(), "rule": basis}))
+        print(
+            json.dumps(
+                {"after": start.isoformat(), "unit": unit, "count": count, "due": due_date.isoformat(), "rule": basis}
+            )
+        )
     else:
         print(f"{due_date}  ({count} {unit.replace('_', ' ')} after {start}; {basis})")

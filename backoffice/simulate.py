@@ -7,9 +7,8 @@ import base64
 import json
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,14 +16,13 @@ from pathlib import Path
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.converter import DataConverter
-
-from codec.converter import throwaway_converter
-from engine import register_search_attributes
 from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
+from codec.converter import throwaway_converter
 from config.binaries import temporal_test_server
 from config.temporal_runtime import quiet_runtime
+from engine import register_search_attributes
 from models.events import Outcome
 from models.ledger import LetterKind, LetterRequest, ProviderRecord
 from models.scenario import Scenario
@@ -66,9 +64,13 @@ def incoming_id(provider: str, transfer_id: str) -> str:
 
 async def load_world(admin: Administration, scenario: Scenario) -> None:
     """The scenario's providers, funding ratios and cases, as the administration holds them."""
-    await admin.upsert_provider(ProviderRecord(id=scenario.provider, kind="fund", bank_account=bank_account(scenario.provider)))
+    await admin.upsert_provider(
+        ProviderRecord(id=scenario.provider, kind="fund", bank_account=bank_account(scenario.provider))
+    )
     for provider_id, profile in scenario.providers.items():
-        await admin.upsert_provider(ProviderRecord(id=provider_id, kind=profile.kind.value, bank_account=bank_account(provider_id)))
+        await admin.upsert_provider(
+            ProviderRecord(id=provider_id, kind=profile.kind.value, bank_account=bank_account(provider_id))
+        )
     for provider_id, months in scenario.funding_ratios.items():
         for month, ratio in months.items():
             await admin.set_funding_ratio(provider_id, month, ratio)
@@ -118,7 +120,9 @@ async def run_histories(client: Client, workflow_id: str, first_run_id: str) -> 
     return histories
 
 
-async def advance(env: WorkflowEnvironment, scenario: Scenario, offset: timedelta, progress: Callable[[date], None]) -> None:
+async def advance(
+    env: WorkflowEnvironment, scenario: Scenario, offset: timedelta, progress: Callable[[date], None]
+) -> None:
     """Let legal time pass until the end of `until`, a month at a time: one long skip can
     outlast the test server's call timeout, and a month is a readable unit of progress."""
     month = scenario.start
@@ -163,14 +167,21 @@ async def simulate(
         serving(providers_app) as providers_url,
         RegisterClient(register_url, token) as register,
         await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=temporal_test_server(), data_converter=converter or throwaway_converter(), runtime=quiet_runtime()
+            test_server_existing_path=temporal_test_server(),
+            data_converter=converter or throwaway_converter(),
+            runtime=quiet_runtime(),
         ) as env,
     ):
         await load_world(admin, scenario)
         await register_search_attributes(env.client)
         client_box.append(env.client)
         activities = TransferActivities(
-            admin, register, providers_url, basis, DEFAULT_FUNDING_RATIO, after_letter=participant_replies(client_box, scenario)
+            admin,
+            register,
+            providers_url,
+            basis,
+            DEFAULT_FUNDING_RATIO,
+            after_letter=participant_replies(client_box, scenario),
         )
         offset = amsterdam_midnight(scenario.start) - await env.get_current_time()
         legal = LegalSettings(
@@ -197,15 +208,20 @@ async def start_all(client: Client, scenario: Scenario, legal: LegalSettings) ->
     for case in scenario.cases:
         handle = await client.start_workflow(
             OutgoingTransferWorkflow.run,
-            OutgoingTransferInput(provider=scenario.provider, case=case, legal=legal, wave_date=wave_dates.get(case.case_id)),
-            id=outgoing_id(scenario.provider, case.case_id), task_queue=TASK_QUEUE,
+            OutgoingTransferInput(
+                provider=scenario.provider, case=case, legal=legal, wave_date=wave_dates.get(case.case_id)
+            ),
+            id=outgoing_id(scenario.provider, case.case_id),
+            task_queue=TASK_QUEUE,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         handles.append(("case", handle))
     for transfer in scenario.incoming:
         handle = await client.start_workflow(
-            IncomingTransferWorkflow.run, IncomingTransferInput(provider=scenario.provider, transfer=transfer, legal=legal),
-            id=incoming_id(scenario.provider, transfer.transfer_id), task_queue=TASK_QUEUE,
+            IncomingTransferWorkflow.run,
+            IncomingTransferInput(provider=scenario.provider, transfer=transfer, legal=legal),
+            id=incoming_id(scenario.provider, transfer.transfer_id),
+            task_queue=TASK_QUEUE,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         handles.append(("incoming", handle))
@@ -255,11 +271,16 @@ def shard_scenarios(scenario: Scenario, shards: int) -> list[Scenario]:
     for index in range(shards):
         cases = scenario.cases[index::shards]
         own = {case.case_id for case in cases}
-        waves = [wave.model_copy(update={"case_ids": [c for c in wave.case_ids if c in own]}) for wave in scenario.plan.waves]
+        waves = [
+            wave.model_copy(update={"case_ids": [c for c in wave.case_ids if c in own]}) for wave in scenario.plan.waves
+        ]
         parts.append(
             scenario.model_copy(
-                update={"cases": cases, "incoming": scenario.incoming[index::shards],
-                        "plan": scenario.plan.model_copy(update={"waves": [w for w in waves if w.case_ids]})}
+                update={
+                    "cases": cases,
+                    "incoming": scenario.incoming[index::shards],
+                    "plan": scenario.plan.model_copy(update={"waves": [w for w in waves if w.case_ids]}),
+                }
             )
         )
     return parts
@@ -288,6 +309,14 @@ def simulate_sharded(scenario: Scenario, basis: ActuarialBasis, shards: int | No
         return asyncio.run(simulate(scenario, basis))
     parts = shard_scenarios(scenario, shards)
     with ProcessPoolExecutor(max_workers=shards, mp_context=multiprocessing.get_context("spawn")) as pool:
-        results = list(pool.map(simulate_in_process, [p.model_dump_json(by_alias=True) for p in parts], [basis.model_dump_json()] * shards))
+        results = list(
+            pool.map(
+                simulate_in_process,
+                [p.model_dump_json(by_alias=True) for p in parts],
+                [basis.model_dump_json()] * shards,
+            )
+        )
     by_key = {line.get("case_id") or ("in", line.get("transfer_id")): line for lines in results for line in lines}
-    return [by_key[case.case_id] for case in scenario.cases] + [by_key[("in", t.transfer_id)] for t in scenario.incoming]
+    return [by_key[case.case_id] for case in scenario.cases] + [
+        by_key[("in", t.transfer_id)] for t in scenario.incoming
+    ]

@@ -20,7 +20,10 @@ from config.settings import Settings
 
 READY_LIMIT_S = 60
 DEFAULT_PROVIDERS = {
-    "PF-B": {"kind": "fund"}, "PF-C": {"kind": "insurer"}, "PF-D": {"kind": "fund"}, "PF-R": {"kind": "ppi", "accepts": False},
+    "PF-B": {"kind": "fund"},
+    "PF-C": {"kind": "insurer"},
+    "PF-D": {"kind": "fund"},
+    "PF-R": {"kind": "ppi", "accepts": False},
 }
 
 
@@ -48,14 +51,54 @@ def services(settings: Settings) -> list[Service]:
     python = sys.executable
     return [
         Service("codec", [python, "-m", "codec.server"], settings.codec_port),
-        Service("temporal", [temporal_cli(), "server", "start-dev", "--db-filename", str(home / "temporal.db"),
-                             "--port", str(port_of(settings.temporal_address)), "--ui-port", str(settings.ui_port), "--log-level", "warn",
-                             "--ui-codec-endpoint", ui_codec_endpoint(settings), *dev_server_flags()],
-                port_of(settings.temporal_address)),
-        Service("register", [python, "-m", "stubs.register", "--spells", str(home / "register-spells.json"),
-                             "--port", str(port_of(settings.register_url)), "--token", settings.register_token], port_of(settings.register_url)),
-        Service("providers", [python, "-m", "stubs.providers", "--profiles", str(home / "providers.json"),
-                              "--port", str(port_of(settings.providers_url))], port_of(settings.providers_url)),
+        Service(
+            "temporal",
+            [
+                temporal_cli(),
+                "server",
+                "start-dev",
+                "--db-filename",
+                str(home / "temporal.db"),
+                "--port",
+                str(port_of(settings.temporal_address)),
+                "--ui-port",
+                str(settings.ui_port),
+                "--log-level",
+                "warn",
+                "--ui-codec-endpoint",
+                ui_codec_endpoint(settings),
+                *dev_server_flags(),
+            ],
+            port_of(settings.temporal_address),
+        ),
+        Service(
+            "register",
+            [
+                python,
+                "-m",
+                "stubs.register",
+                "--spells",
+                str(home / "register-spells.json"),
+                "--port",
+                str(port_of(settings.register_url)),
+                "--token",
+                settings.register_token,
+            ],
+            port_of(settings.register_url),
+        ),
+        Service(
+            "providers",
+            [
+                python,
+                "-m",
+                "stubs.providers",
+                "--profiles",
+                str(home / "providers.json"),
+                "--port",
+                str(port_of(settings.providers_url)),
+            ],
+            port_of(settings.providers_url),
+        ),
         Service("worker", [python, "-m", "worker"], 0),
     ]
 
@@ -74,7 +117,9 @@ def wait_until_listening(service: Service, process: subprocess.Popen, log: Path)
         if process.poll() is not None:
             raise RuntimeError(f"{service.name} stopped at start; see {log}")
         if time.monotonic() > deadline:
-            raise RuntimeError(f"{service.name} did not listen on port {service.port} within {READY_LIMIT_S} s; see {log}")
+            raise RuntimeError(
+                f"{service.name} did not listen on port {service.port} within {READY_LIMIT_S} s; see {log}"
+            )
         time.sleep(0.2)  # polling a port that is coming up, bounded by the deadline
 
 

@@ -2,14 +2,14 @@
 
 import asyncio
 import signal
-from datetime import date
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from backoffice.errors import fail, user_errors
 from backoffice.stack import start, stop
 from config.settings import get_settings
+
 
 def ui(settings) -> str:
     return f"http://localhost:{settings.ui_port}"
@@ -26,9 +26,14 @@ def up(detach: Annotated[bool, typer.Option("--detach", help="leave the stack ru
     except RuntimeError as error:
         stop(settings, say=lambda _line: None)
         raise fail(str(error)) from None
-    print(f"Temporal UI: {ui(settings)}/namespaces/{settings.namespace}/workflows (payloads decoded by the codec server)")
-    print(f"CLI: temporal workflow show -w ID --address {settings.temporal_address} "
-          f"--codec-endpoint http://127.0.0.1:{settings.codec_port} --codec-auth \"Bearer $(cat {settings.home / 'codec-token'})\"")
+    print(
+        f"Temporal UI: {ui(settings)}/namespaces/{settings.namespace}/workflows (payloads decoded by the codec server)"
+    )
+    print(
+        f"CLI: temporal workflow show -w ID --address {settings.temporal_address} "
+        f"--codec-endpoint http://127.0.0.1:{settings.codec_port} "
+        f'--codec-auth "Bearer $(cat {settings.home / "codec-token"})"'
+    )
     if detach:
         print("stop it with: wkp down")
         return
@@ -55,7 +60,7 @@ def worker() -> None:
 @user_errors
 def demo(
     cases: Annotated[int, typer.Option("--cases", min=1, max=5000, help="former participants to generate")] = 300,
-    legal_date: Annotated[Optional[str], typer.Option("--legal-date", help="the legal date the demo runs on")] = None,
+    legal_date: Annotated[str | None, typer.Option("--legal-date", help="the legal date the demo runs on")] = None,
     progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
 ) -> None:
     """Load a generated portfolio into the administration and the register, start every case on

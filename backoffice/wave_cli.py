@@ -3,7 +3,7 @@
 import asyncio
 import csv
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from temporalio.common import WorkflowIDReusePolicy
@@ -21,7 +21,9 @@ from store.database import migrate
 from store.factory import administration
 from workflows.wave import WaveWorkflow
 
-app = typer.Typer(help="Back-office waves: start a batch of cases, watch it, pause, resume or cancel it.", no_args_is_help=True)
+app = typer.Typer(
+    help="Back-office waves: start a batch of cases, watch it, pause, resume or cancel it.", no_args_is_help=True
+)
 
 
 def wave_workflow_id(settings: Settings, wave_id: str) -> str:
@@ -74,14 +76,21 @@ async def cohort_case_ids(settings: Settings, cohort: str, ended_in: str | None)
         month = parse_date(f"{ended_in}-01", "--ended-in")
     async with administration(settings) as admin:
         async with admin.transaction() as session:
-            rows = (await session.execute(select(Entitlement.case_id, Entitlement.participation_end).order_by(Entitlement.case_id))).all()
+            rows = (
+                await session.execute(
+                    select(Entitlement.case_id, Entitlement.participation_end).order_by(Entitlement.case_id)
+                )
+            ).all()
     return [
-        case_id for case_id, ended in rows
+        case_id
+        for case_id, ended in rows
         if regime_for(ended) is regime and (month is None or (ended.year, ended.month) == (month.year, month.month))
     ]
 
 
-async def start_wave(settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int, legal_date=None) -> str:
+async def start_wave(
+    settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int, legal_date=None
+) -> str:
     """Record the wave in the administration and start its workflow (a no-op when started before)."""
     async with administration(settings) as admin:
         members = await admin.define_wave(wave_id, case_ids, wave_date)
@@ -89,30 +98,41 @@ async def start_wave(settings: Settings, wave_id: str, case_ids: list[str], wave
     async with temporal_client(settings) as client:
         try:
             await client.start_workflow(
-                WaveWorkflow.run, WaveInput(provider=settings.provider, wave_id=wave_id, legal=legal, window=window),
-                id=wave_workflow_id(settings, wave_id), task_queue=settings.task_queue,
+                WaveWorkflow.run,
+                WaveInput(provider=settings.provider, wave_id=wave_id, legal=legal, window=window),
+                id=wave_workflow_id(settings, wave_id),
+                task_queue=settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
             return f"wave {wave_id} was started before: nothing new started ({members} cases)"
-    return f"wave {wave_id} started: {members} cases, {window} at a time" + (f", register query on {wave_date}" if wave_date else "")
+    return f"wave {wave_id} started: {members} cases, {window} at a time" + (
+        f", register query on {wave_date}" if wave_date else ""
+    )
 
 
 @app.command()
 @user_errors
 def start(
-    wave_id: Annotated[Optional[str], typer.Argument(help="the wave's id, unique per provider")] = None,
-    cases: Annotated[Optional[Path], typer.Option("--cases", help="CSV with a case_id column (or one id a line)")] = None,
+    wave_id: Annotated[str | None, typer.Argument(help="the wave's id, unique per provider")] = None,
+    cases: Annotated[Path | None, typer.Option("--cases", help="CSV with a case_id column (or one id a line)")] = None,
     all_cases: Annotated[bool, typer.Option("--all", help="every case in the administration")] = False,
     cohort: Annotated[
-        Optional[str], typer.Option("--cohort", help="every case of a regime: " + "; ".join(f"{k}: {v}" for k, v in COHORTS.items()))
+        str | None,
+        typer.Option("--cohort", help="every case of a regime: " + "; ".join(f"{k}: {v}" for k, v in COHORTS.items())),
     ] = None,
-    ended_in: Annotated[Optional[str], typer.Option("--ended-in", help="with --cohort: only cases whose participation ended in this month (YYYY-MM)")] = None,
-    plan: Annotated[Optional[Path], typer.Option("--plan", help="a plan from `wkp wave plan`: start all its waves")] = None,
-    wave_date: Annotated[Optional[str], typer.Option("--date", help="Besluit 17f: the plan's date for this wave")] = None,
+    ended_in: Annotated[
+        str | None,
+        typer.Option("--ended-in", help="with --cohort: only cases whose participation ended in this month (YYYY-MM)"),
+    ] = None,
+    plan: Annotated[
+        Path | None, typer.Option("--plan", help="a plan from `wkp wave plan`: start all its waves")
+    ] = None,
+    wave_date: Annotated[str | None, typer.Option("--date", help="Besluit 17f: the plan's date for this wave")] = None,
     window: Annotated[int, typer.Option(min=1, max=1000, help="case starts in flight at once")] = 50,
     legal_date: Annotated[
-        Optional[str], typer.Option("--legal-date", help="test environments only: run the cases' legal clock from this date")
+        str | None,
+        typer.Option("--legal-date", help="test environments only: run the cases' legal clock from this date"),
     ] = None,
 ) -> None:
     """Start a wave, or every wave of a plan. Starting the same wave again starts nothing; a
@@ -137,7 +157,10 @@ def start(
     if ended_in is not None and cohort is None:
         raise fail("--ended-in: selects within a --cohort; give --cohort too")
     if cohort == "17f" and wave_date is None:
-        raise fail("--date: existing small pensions (Besluit 17f.3) are queried on the plan's date; give --date or use `wkp wave plan`")
+        raise fail(
+            "--date: existing small pensions (Besluit 17f.3) are queried on the plan's date; "
+            "give --date or use `wkp wave plan`"
+        )
     settings = get_settings()
     on = parse_date(wave_date, "--date") if wave_date else None
     legal_on = parse_date(legal_date, "--legal-date") if legal_date else None
@@ -149,7 +172,11 @@ def start(
         elif cohort:
             case_ids = await cohort_case_ids(settings, cohort, ended_in)
             if not case_ids:
-                raise fail(f"--cohort: no case of regime {cohort}" + (f" ended in {ended_in}" if ended_in else "") + " in the administration")
+                raise fail(
+                    f"--cohort: no case of regime {cohort}"
+                    + (f" ended in {ended_in}" if ended_in else "")
+                    + " in the administration"
+                )
         else:
             case_ids = await all_case_ids(settings)
         return await start_wave(settings, wave_id, case_ids, on, window, legal_on)
@@ -162,8 +189,12 @@ def start(
 def make_plan(
     start_on: Annotated[str, typer.Option("--start", help="the first wave's date (from 2020-01-01)")],
     wave_size: Annotated[int, typer.Option("--wave-size", min=1, help="cases per wave")] = 1000,
-    per_day: Annotated[int, typer.Option("--per-day", min=1, help="register queries a day agreed with the register")] = 5000,
-    out: Annotated[Path, typer.Option("--out", help="the plan (JSON); a CSV for review is written beside it")] = Path("plan-17f.json"),
+    per_day: Annotated[
+        int, typer.Option("--per-day", min=1, help="register queries a day agreed with the register")
+    ] = 5000,
+    out: Annotated[Path, typer.Option("--out", help="the plan (JSON); a CSV for review is written beside it")] = Path(
+        "plan-17f.json"
+    ),
 ) -> None:
     """Build the phased plan for existing small pensions (Besluit 17f.2) from the administration,
     for the back-office to review before `wkp wave start --plan FILE`."""
@@ -180,7 +211,9 @@ def make_plan(
             async with admin.transaction() as session:
                 return list((await session.execute(select(Entitlement.case_id, Entitlement.participation_end))).all())
 
-    phased = phased_plan(settings.provider, asyncio.run(cases_and_ends()), first, wave_size, per_day, settings.legal_calendar())
+    phased = phased_plan(
+        settings.provider, asyncio.run(cases_and_ends()), first, wave_size, per_day, settings.legal_calendar()
+    )
     out.write_text(phased.model_dump_json(indent=1))
     review = out.with_suffix(".csv")
     with open(review, "w", newline="") as handle:
@@ -196,7 +229,9 @@ def make_plan(
 async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, dict[str, int]]:
     async with temporal_client(settings) as client:
         try:
-            progress = await client.get_workflow_handle(wave_workflow_id(settings, wave_id)).query(WaveWorkflow.progress)
+            progress = await client.get_workflow_handle(wave_workflow_id(settings, wave_id)).query(
+                WaveWorkflow.progress
+            )
         except RPCError as error:
             raise fail(f"wave_id: no wave {wave_id!r} on the cluster ({error.message})") from None
     async with administration(settings) as admin:
@@ -205,8 +240,18 @@ async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, d
 
 
 def describe(wave_id: str, progress: WaveProgress, states: dict[str, int]) -> str:
-    flag = "cancelled" if progress.cancelled else "paused" if progress.paused else "done" if progress.done else "starting cases"
-    lines = [f"wave {wave_id}: {flag}; started {progress.counts.started}, already running {progress.counts.already_running}"]
+    flag = (
+        "cancelled"
+        if progress.cancelled
+        else "paused"
+        if progress.paused
+        else "done"
+        if progress.done
+        else "starting cases"
+    )
+    lines = [
+        f"wave {wave_id}: {flag}; started {progress.counts.started}, already running {progress.counts.already_running}"
+    ]
     lines += [f"  {state:<18} {count:>6}" for state, count in sorted(states.items(), key=lambda item: -item[1])]
     return "\n".join(lines)
 
@@ -292,7 +337,11 @@ def report(
     async def gather():
         async with administration(settings) as admin:
             async with admin.transaction() as session:
-                members = (await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))).scalar_one()
+                members = (
+                    await session.execute(
+                        select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id)
+                    )
+                ).scalar_one()
             if not members:
                 raise fail(f"wave_id: no wave {wave_id!r} in the administration")
             return members, *(await admin.wave_report_rows(wave_id))

@@ -31,26 +31,43 @@ class WaveReport:
         return max([max(counts) for _, *counts in self.per_month] or [1])
 
 
-CHART_SERIES = (("queried", "register queries", "#2a6fb0"), ("paid", "payments", "#3a9a4a"), ("closed", "cases closed", "#888"))
+CHART_SERIES = (
+    ("queried", "register queries", "#2a6fb0"),
+    ("paid", "payments", "#3a9a4a"),
+    ("closed", "cases closed", "#888"),
+)
 
 
-def build_report(wave_id: str, made_on: date, members: int, cases: list[CaseProjection], trail: list[AuditStep]) -> WaveReport:
+def build_report(
+    wave_id: str, made_on: date, members: int, cases: list[CaseProjection], trail: list[AuditStep]
+) -> WaveReport:
     states = Counter(case.outcome or case.status for case in cases)
     if members > len(cases):
         states["not_started"] = members - len(cases)
     breached = [step for step in trail if step.step == "deadline_breached"]
     breached_count = Counter(step.article for step in breached)
     # A step with a due date that was not breached met its term (Besluit 24 records the others).
-    met = Counter(step.article for step in trail if step.due is not None and step.step != "deadline_breached" and step.actual <= step.due)
+    met = Counter(
+        step.article
+        for step in trail
+        if step.due is not None and step.step != "deadline_breached" and step.actual <= step.due
+    )
     terms = [(article, met[article], breached_count[article]) for article in sorted(set(met) | set(breached_count))]
+
     def monthly(step_name: str) -> Counter:
         return Counter(step.actual.strftime("%Y-%m") for step in trail if step.step == step_name)
 
     queried, paid, closed = monthly("register_query"), monthly("payment"), monthly("closed")
     months = sorted(set(queried) | set(paid) | set(closed))
     return WaveReport(
-        wave_id=wave_id, made_on=made_on, cases=cases, members=members, states=dict(states.most_common()),
-        terms=terms, breaches=breached, per_month=[(m, queried[m], paid[m], closed[m]) for m in months],
+        wave_id=wave_id,
+        made_on=made_on,
+        cases=cases,
+        members=members,
+        states=dict(states.most_common()),
+        terms=terms,
+        breaches=breached,
+        per_month=[(m, queried[m], paid[m], closed[m]) for m in months],
     )
 
 
@@ -61,8 +78,29 @@ def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
     table = folder / f"wave-{report.wave_id}.csv"
     with open(table, "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["case_id", "regime", "status", "outcome", "failed_attempts", "next_due", "next_due_article", "receiving_provider"])
+        writer.writerow(
+            [
+                "case_id",
+                "regime",
+                "status",
+                "outcome",
+                "failed_attempts",
+                "next_due",
+                "next_due_article",
+                "receiving_provider",
+            ]
+        )
         for case in report.cases:
-            writer.writerow([case.case_id, case.regime, case.status, case.outcome or "", case.failed_attempts,
-                             case.next_due or "", case.next_due_article or "", case.receiving_provider or ""])
+            writer.writerow(
+                [
+                    case.case_id,
+                    case.regime,
+                    case.status,
+                    case.outcome or "",
+                    case.failed_attempts,
+                    case.next_due or "",
+                    case.next_due_article or "",
+                    case.receiving_provider or "",
+                ]
+            )
     return html, table

@@ -18,7 +18,10 @@ from store.intake import import_entitlements
 from store.repository import Administration
 from store.throwaway_postgres import ThrowawayPostgres
 
-HEADER = "case_id,bsn,birth_date,participation_end,pension_date,old_age_pension,net_pension,emigrated_eu_notified,consent_to_buyout,death_date\n"
+HEADER = (
+    "case_id,bsn,birth_date,participation_end,pension_date,old_age_pension,"
+    "net_pension,emigrated_eu_notified,consent_to_buyout,death_date\n"
+)
 
 
 def valid_bsn(n: int) -> str:
@@ -39,7 +42,9 @@ def generate(path: Path, rows: int) -> int:
                 else:
                     amount = "12.345"
             year = 2019 + i % 5
-            out.write(f"C-{i},{bsn},{1960 + i % 40}-0{1 + i % 9}-1{i % 10},{year}-06-30,{2030 + i % 35}-01-01,{amount},,,,\n")
+            out.write(
+                f"C-{i},{bsn},{1960 + i % 40}-0{1 + i % 9}-1{i % 10},{year}-06-30,{2030 + i % 35}-01-01,{amount},,,,\n"
+            )
     return bad
 
 
@@ -61,10 +66,16 @@ def main() -> None:
     print(f"import benchmark: {rows} rows, {bad} bad rows, {csv_path.stat().st_size / 1e6:.1f} MB")
     postgres = ThrowawayPostgres().start()
     try:
-        for engine, url in (("sqlite", f"sqlite:///{work / 'bench.db'}"), ("postgresql", postgres.create_database("bench"))):
+        for engine, url in (
+            ("sqlite", f"sqlite:///{work / 'bench.db'}"),
+            ("postgresql", postgres.create_database("bench")),
+        ):
             elapsed, report = asyncio.run(run(url, csv_path, work))
             assert report.loaded == rows - bad and report.rejected_rows == bad, report
-            print(f"{engine:>10}: {elapsed:6.1f} s  {rows / elapsed:8.0f} rows/s  (loaded {report.loaded}, rejected {report.rejected_rows})")
+            print(
+                f"{engine:>10}: {elapsed:6.1f} s  {rows / elapsed:8.0f} rows/s  "
+                f"(loaded {report.loaded}, rejected {report.rejected_rows})"
+            )
     finally:
         postgres.stop()
 

@@ -22,17 +22,29 @@ def nth_bsn(n: int) -> str:
 
 def generate(cases: int) -> dict:
     scenario = {
-        "name": f"bench-{cases}", "provider": "PF-A", "start": "2021-01-01", "until": "2030-12-31",
+        "name": f"bench-{cases}",
+        "provider": "PF-A",
+        "start": "2021-01-01",
+        "until": "2030-12-31",
         "providers": {"PF-B": {"kind": "fund"}, "PF-C": {"kind": "insurer"}, "PF-R": {"kind": "ppi", "accepts": False}},
-        "funding_ratios": {"PF-B": {"2023-02": 0.98}}, "register": [], "cases": [], "incoming": [],
+        "funding_ratios": {"PF-B": {"2023-02": 0.98}},
+        "register": [],
+        "cases": [],
+        "incoming": [],
         "plan": {"waves": [{"id": "W1", "date": "2021-09-01", "case_ids": []}]},
     }
     for i in range(cases):
         bsn, kind = nth_bsn(i), i % 10
         end = ["2021-03-31", "2021-06-30", "2020-11-30", "2018-05-31", "2015-04-30"][i % 5]
-        case = {"case_id": f"C-{i}", "bsn": bsn, "birth_date": f"{1960 + i % 30}-0{1 + i % 9}-15", "participation_end": end,
-                "pension_date": f"{2027 + i % 30}-0{1 + i % 9}-15", "old_age_pension": f"{3 + i % 400}.{i % 100:02d}",
-                "consent_to_buyout": [True, False, None][i % 3]}
+        case = {
+            "case_id": f"C-{i}",
+            "bsn": bsn,
+            "birth_date": f"{1960 + i % 30}-0{1 + i % 9}-15",
+            "participation_end": end,
+            "pension_date": f"{2027 + i % 30}-0{1 + i % 9}-15",
+            "old_age_pension": f"{3 + i % 400}.{i % 100:02d}",
+            "consent_to_buyout": [True, False, None][i % 3],
+        }
         if end.startswith("2015"):
             scenario["plan"]["waves"][0]["case_ids"].append(case["case_id"])
         scenario["cases"].append(case)
@@ -40,8 +52,16 @@ def generate(cases: int) -> dict:
         if provider:
             scenario["register"].append({"bsn": bsn, "provider": provider, "from": f"{2021 + i % 6}-02-01", "to": None})
     for j in range(cases // 10):
-        scenario["incoming"].append({"transfer_id": f"IN-{j}", "from_provider": "PF-C", "bsn": nth_bsn(cases + j),
-                                     "birth_date": "1985-05-05", "amount": f"{100 + j}.00", "received": f"202{1 + j % 9}-0{1 + j % 9}-28"})
+        scenario["incoming"].append(
+            {
+                "transfer_id": f"IN-{j}",
+                "from_provider": "PF-C",
+                "bsn": nth_bsn(cases + j),
+                "birth_date": "1985-05-05",
+                "amount": f"{100 + j}.00",
+                "received": f"202{1 + j % 9}-0{1 + j % 9}-28",
+            }
+        )
     return scenario
 
 
@@ -56,8 +76,10 @@ def main() -> None:
     lines = simulate_sharded(validate_scenario(scenario), load_basis())
     elapsed = time.perf_counter() - started
     events = sum(len(line["events"]) for line in lines)
-    print(f"simulate: {cases} cases + {len(scenario['incoming'])} incoming over 10 years in {elapsed:.1f} s "
-          f"({events} events, {events / elapsed:.0f} events/s)")
+    print(
+        f"simulate: {cases} cases + {len(scenario['incoming'])} incoming over 10 years in {elapsed:.1f} s "
+        f"({events} events, {events / elapsed:.0f} events/s)"
+    )
     print("outcomes:", dict(sorted(Counter(line["outcome"] for line in lines).items())))
 
 

@@ -31,7 +31,6 @@ from temporalio.testing import WorkflowEnvironment
 from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
 from config.binaries import temporal_cli
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from config.logging import configure_logging
 from config.temporal_runtime import quiet_runtime
 from models.bsn import bsn_problem
@@ -39,7 +38,7 @@ from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import LegalSettings
-from models.wave import WaveInput, WaveProgress
+from models.wave import WaveInput
 from rules.legal_time import amsterdam_midnight
 from store.bsn_protection import BsnProtector
 from store.database import make_async_engine, migrate
@@ -48,6 +47,7 @@ from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from workflows.wave import WaveWorkflow
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -86,9 +86,12 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
         await admin.set_funding_ratio(provider, "2022-03", Decimal("1.15"))
     bsns = [bench_bsn(i) for i in range(n)]
     export = workdir / "export.csv"
-    export.write_text("case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n" + "".join(
-        f"B-{i:06d},{bsn},1980-01-01,2022-03-31,2047-01-01,{100 + i % 400}.00\n" for i, bsn in enumerate(bsns)
-    ))
+    export.write_text(
+        "case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n"
+        + "".join(
+            f"B-{i:06d},{bsn},1980-01-01,2022-03-31,2047-01-01,{100 + i % 400}.00\n" for i, bsn in enumerate(bsns)
+        )
+    )
     await import_entitlements(admin, export, workdir / "rejects.csv")
     await admin.define_wave("BENCH", [f"B-{i:06d}" for i in range(n)])
     spells = [AccrualSpell.model_validate({"bsn": bsn, "provider": "PF-B", "from": "2022-01-01"}) for bsn in bsns]
@@ -97,24 +100,54 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
     client = env.client
     async with serving(register_app) as register_url, serving(providers_app) as providers_url:
         worker_env = {
-            **os.environ, "WKP_TEMPORAL_ADDRESS": client.service_client.config.target_host, "WKP_TASK_QUEUE": "bench",
-            "WKP_DATABASE_URL": url, "WKP_PAYLOAD_KEYS": KEYS.to_json(), "WKP_BSN_KEY": base64.b64encode(key).decode(), "WKP_HOME": str(workdir),
-            "WKP_REGISTER_URL": register_url, "WKP_REGISTER_TOKEN": "T", "WKP_PROVIDERS_URL": providers_url,
-            "WKP_REGISTER_RATE_PER_SECOND": str(rate), "WKP_LOG_LEVEL": "WARNING",
+            **os.environ,
+            "WKP_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+            "WKP_TASK_QUEUE": "bench",
+            "WKP_DATABASE_URL": url,
+            "WKP_PAYLOAD_KEYS": KEYS.to_json(),
+            "WKP_BSN_KEY": base64.b64encode(key).decode(),
+            "WKP_HOME": str(workdir),
+            "WKP_REGISTER_URL": register_url,
+            "WKP_REGISTER_TOKEN": "T",
+            "WKP_PROVIDERS_URL": providers_url,
+            "WKP_REGISTER_RATE_PER_SECOND": str(rate),
+            "WKP_LOG_LEVEL": "WARNING",
         }
-        worker = subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env=worker_env, stdout=subprocess.DEVNULL, stderr=open(workdir / "worker.log", "wb"))
+        worker = subprocess.Popen(
+            [sys.executable, "worker.py"],
+            cwd=ROOT,
+            env=worker_env,
+            stdout=subprocess.DEVNULL,
+            stderr=open(workdir / "worker.log", "wb"),
+        )
         try:
-            offset = amsterdam_midnight(LEGAL_DATE) + __import__("datetime").timedelta(hours=9) - await env.get_current_time()
+            offset = (
+                amsterdam_midnight(LEGAL_DATE)
+                + __import__("datetime").timedelta(hours=9)
+                - await env.get_current_time()
+            )
             started = time.perf_counter()
             await client.start_workflow(
-                WaveWorkflow.run, WaveInput(provider="PF-A", wave_id="BENCH", legal=LegalSettings(clock_offset_s=offset.total_seconds()), window=200, page_size=1000),
-                id="wkp-wave-PF-A-BENCH", task_queue="bench",
+                WaveWorkflow.run,
+                WaveInput(
+                    provider="PF-A",
+                    wave_id="BENCH",
+                    legal=LegalSettings(clock_offset_s=offset.total_seconds()),
+                    window=200,
+                    page_size=1000,
+                ),
+                id="wkp-wave-PF-A-BENCH",
+                task_queue="bench",
             )
 
             async def all_closed() -> bool:
                 paid = len(providers_app.state.ledger)
                 print(f"\r  cases: {paid}/{n} paid, {time.perf_counter() - started:.0f} s", end="", flush=True)
-                return paid >= n and await running(client, "OutgoingSmallPensionTransfer") == 0 and await running(client, "TransferWave") == 0
+                return (
+                    paid >= n
+                    and await running(client, "OutgoingSmallPensionTransfer") == 0
+                    and await running(client, "TransferWave") == 0
+                )
 
             await until(all_closed)
             elapsed = time.perf_counter() - started
@@ -129,14 +162,20 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
         statuses = Counter(entry.status for entry in providers_app.state.ledger)
     await admin.engine.dispose()
     return {
-        "elapsed": elapsed, "activities": activities, "memory": memory, "accepted": statuses["accepted"],
-        "register_mean": len(answered) / max(answered[-1] - answered[0], 1e-9), "register_peak": max(per_second.values()),
+        "elapsed": elapsed,
+        "activities": activities,
+        "memory": memory,
+        "accepted": statuses["accepted"],
+        "register_mean": len(answered) / max(answered[-1] - answered[0], 1e-9),
+        "register_peak": max(per_second.values()),
     }
 
 
 async def run_baseline(env, n: int, activities: int) -> float:
     address = env.client.service_client.config.target_host
-    worker = subprocess.Popen([sys.executable, str(ROOT / "bench" / "bare.py"), address], cwd=ROOT, stdout=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare.py"), address], cwd=ROOT, stdout=subprocess.DEVNULL
+    )
     try:
         client = await Client.connect(address)
         started = time.perf_counter()
@@ -163,12 +202,18 @@ async def run_baseline(env, n: int, activities: int) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=10_000)
-    parser.add_argument("--register-rate", type=float, default=200.0, help="register queries per second agreed (default 200)")
+    parser.add_argument(
+        "--register-rate", type=float, default=200.0, help="register queries per second agreed (default 200)"
+    )
     args = parser.parse_args()
     configure_logging(level="WARNING")
     with tempfile.TemporaryDirectory() as folder:
         async with await WorkflowEnvironment.start_local(
-            dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=encrypted_converter(KEYS), runtime=quiet_runtime(), ui=False,
+            dev_server_existing_path=temporal_cli(),
+            search_attributes=SEARCH_ATTRIBUTES,
+            data_converter=encrypted_converter(KEYS),
+            runtime=quiet_runtime(),
+            ui=False,
             dev_server_extra_args=["--log-level", "error"],
         ) as env:
             cases = await run_cases(env, Path(folder), args.n, args.register_rate)
@@ -176,13 +221,21 @@ async def main() -> None:
             baseline = await run_baseline(env, args.n, cases["activities"])
             print()
     case_rate, bare_rate = args.n / cases["elapsed"], args.n / baseline
-    print(f"wave: {args.n} cases (query -> pay -> acknowledged -> closed) in {cases['elapsed']:.1f} s: {case_rate:.1f} cases/s; "
-          f"{cases['accepted']} payments accepted")
-    print(f"baseline: {args.n} bare workflows x {cases['activities']} no-op activities in {baseline:.1f} s: {bare_rate:.1f} workflows/s")
+    print(
+        f"wave: {args.n} cases (query -> pay -> acknowledged -> closed) in {cases['elapsed']:.1f} s: "
+        f"{case_rate:.1f} cases/s; "
+        f"{cases['accepted']} payments accepted"
+    )
+    print(
+        f"baseline: {args.n} bare workflows x {cases['activities']} no-op activities in {baseline:.1f} s: "
+        f"{bare_rate:.1f} workflows/s"
+    )
     print(f"ratio cases/baseline: {case_rate / bare_rate:.2f}")
     print(f"engine worker peak memory (VmHWM): {cases['memory']:.0f} MiB")
-    print(f"register: mean {cases['register_mean']:.1f}/s, busiest second {cases['register_peak']}/s; "
-          f"configured limit {args.register_rate:g}/s (engine aims 10 % under)")
+    print(
+        f"register: mean {cases['register_mean']:.1f}/s, busiest second {cases['register_peak']}/s; "
+        f"configured limit {args.register_rate:g}/s (engine aims 10 % under)"
+    )
 
 
 if __name__ == "__main__":

@@ -61,7 +61,9 @@ def load_or_create_key_ring(configured: str | None, current: str | None, key_fil
     A production deployment sets WKP_PAYLOAD_KEYS and WKP_PAYLOAD_KEY_ID from its secret store."""
     if configured:
         return KeyRing.from_json(configured, current)
-    return KeyRing.from_json(read_or_create(key_file, lambda: KeyRing({"k1": secrets.token_bytes(32)}, "k1").to_json()), current)
+    return KeyRing.from_json(
+        read_or_create(key_file, lambda: KeyRing({"k1": secrets.token_bytes(32)}, "k1").to_json()), current
+    )
 
 
 class EncryptionCodec(PayloadCodec):

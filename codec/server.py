@@ -23,7 +23,10 @@ def create_codec_app(codec: EncryptionCodec, tokens: list[str], ui_origins: list
         raise ValueError("WKP_CODEC_TOKENS: the codec server needs at least one token")
     app = FastAPI(title="wkp codec server", docs_url=None, redoc_url=None)
     app.add_middleware(
-        CORSMiddleware, allow_origins=ui_origins, allow_methods=["POST", "OPTIONS"], allow_credentials=True,
+        CORSMiddleware,
+        allow_origins=ui_origins,
+        allow_methods=["POST", "OPTIONS"],
+        allow_credentials=True,
         allow_headers=["Authorization", "Content-Type", "X-Namespace", "Caller-Type"],
     )
     log = get_logger(component="codec-server")

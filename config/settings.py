@@ -1,29 +1,6 @@
 """All configuration in one place: `WKP_*` environment variables (or a `.env` file).
 
-| variable | meaning | default |
-|---|---|---|
-| WKP_HOME | folder for local state (databases, Temporal's file) | .wkp |
-| WKP_DATABASE_URL | the administration: sqlite:///FILE or postgresql+psycopg://USER@HOST/DB | sqlite:///WKP_HOME/administration.db |
-| WKP_BSN_KEY | 32-byte key (base64) protecting BSNs at rest | a key file WKP_HOME/bsn.key, made once |
-| WKP_THRESHOLDS | JSON object year -> € threshold for years published after RULES.md's table | {} |
-| WKP_EXTRA_HOLIDAYS | JSON list of Royal-decree days (Atw 3.3) | ["2022-05-27"] |
-| WKP_TEMPORAL_ADDRESS | the Temporal frontend (host:port) | localhost:7233 (the embedded dev server) |
-| WKP_NAMESPACE | Temporal namespace | default |
-| WKP_UI_PORT | the embedded dev server's web UI | 8233 |
-| WKP_TASK_QUEUE | the worker's task queue | wkp |
-| WKP_PROVIDER | the provider running the engine (transferring/receiving role) | PF-A |
-| WKP_REGISTER_URL, WKP_REGISTER_TOKEN | the pension register API and its bearer token | http://127.0.0.1:8301, register-token |
-| WKP_REGISTER_RATE_PER_SECOND | register queries per second, all workers and waves together (Temporal's task-queue rate limit) | unlimited |
-| WKP_REGISTER_QUERIES_PER_DAY | register queries per day, all workers and waves together | unlimited |
-| WKP_PROVIDERS_URL | the other providers' payment API | http://127.0.0.1:8302 |
-| WKP_PAYLOAD_KEYS | JSON {"key id": "base64 32-byte key"}: encrypt/decrypt Temporal payloads; old keys stay to decrypt | a key file WKP_HOME/payload-keys.json, made once |
-| WKP_PAYLOAD_KEY_ID | the key id that encrypts new payloads | the only key |
-| WKP_CODEC_TOKENS | JSON list of bearer tokens the codec server accepts | a token file WKP_HOME/codec-token, made once |
-| WKP_CODEC_PORT, WKP_CODEC_HOST | where the codec server listens (`wkp codec-server`, `wkp up`) | 8303, 127.0.0.1 |
-| WKP_CODEC_CORS_ORIGINS | JSON list of web origins (the Temporal UI) allowed to call the codec server | the embedded UI's |
-| WKP_DEFAULT_FUNDING_RATIO | ratio assumed for a fund month with none recorded (empty: none is assumed, a missing ratio stops the case with an error) | empty |
-| WKP_MORTALITY_TABLE | path of the provider's official mortality table (JSON) | the illustrative one |
-| WKP_DISCOUNT_RATES | path of the official yearly discount rates (JSON) | the illustrative ones |
+Every variable, its meaning and its default are listed in the README (Configuration).
 """
 
 import secrets
@@ -35,13 +12,13 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from codec.encryption import KeyRing, load_or_create_key_ring
+from config.secret_files import read_or_create
 from models.dates import LegalDate
 from models.money import Money
 from rules.basis import ActuarialBasis, load_basis
 from rules.calendar import LegalCalendar
 from rules.thresholds import ThresholdTable
-from codec.encryption import KeyRing, load_or_create_key_ring
-from config.secret_files import read_or_create
 from store.bsn_protection import load_or_create_key
 
 # 27 May 2022 was made equal to a generally recognised holiday by Royal decree (Atw 3.3).

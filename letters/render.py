@@ -12,7 +12,20 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from models.ledger import LETTER_ARTICLE, LetterKind
 
-MONTHS_NL = ["januari", "februari", "maart", "april", "mei", "juni", "juli", "augustus", "september", "oktober", "november", "december"]
+MONTHS_NL = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+]
 
 
 def datum(value: date | str) -> str:

@@ -16,7 +16,7 @@ def bsn_problem(value: str) -> str | None:
         return "must be exactly 9 digits"
     if value == "000000000":
         return "is not a citizen service number (all zeros)"
-    total = sum(int(digit) * weight for digit, weight in zip(value, WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(value, WEIGHTS, strict=True))
     if total % 11 != 0:
         return "fails the eleven-test (elfproef)"
     return None

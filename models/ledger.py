@@ -4,7 +4,6 @@ One model per operation, so that activities can pass them through Temporal uncha
 """
 
 from datetime import date
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -142,5 +141,3 @@ class ProviderRecord(BaseModel):
     id: str
     kind: str
     bank_account: str | None = None
-
-

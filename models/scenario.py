@@ -125,7 +125,7 @@ def cross_reference_problems(scenario: Scenario) -> list[Problem]:
     if scenario.provider in scenario.providers:
         add(f"providers.{scenario.provider}", "is the provider running the engine, not another provider")
 
-    for provider, months in scenario.funding_ratios.items():
+    for provider in scenario.funding_ratios:
         if provider not in known:
             add(f"funding_ratios.{provider}", "unknown provider")
         elif provider in scenario.providers and scenario.providers[provider].kind != "fund":

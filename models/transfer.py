@@ -48,7 +48,9 @@ class OutgoingTransferInput(BaseModel):
     case: PensionCase
     legal: LegalSettings = Field(default_factory=LegalSettings)
     wave_date: LegalDate | None = Field(default=None, description="Besluit 17f: the plan's date for this case")
-    wave_id: str | None = Field(default=None, description="the back-office wave that started the case (search attribute)")
+    wave_id: str | None = Field(
+        default=None, description="the back-office wave that started the case (search attribute)"
+    )
     carry: Carry | None = None
 
 

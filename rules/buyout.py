@@ -119,7 +119,9 @@ def buyout_options(case: PensionCase) -> list[BuyoutOption]:
 
     def add(route: BuyoutRoute, from_date: date | None, condition: str) -> None:
         if from_date is None or from_date < case.pension_date:
-            options.append(BuyoutOption(route=route, article=ROUTE_ARTICLE[route], from_date=from_date, condition=condition))
+            options.append(
+                BuyoutOption(route=route, article=ROUTE_ARTICLE[route], from_date=from_date, condition=condition)
+            )
 
     if regime is Regime.EXISTING:
         add(

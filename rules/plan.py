@@ -2,7 +2,7 @@
 register's capacity can take. Pure, so that a back-office can review the plan before running it."""
 
 import math
-from datetime import date, timedelta
+from datetime import date
 
 from pydantic import BaseModel, Field
 

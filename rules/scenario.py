@@ -23,7 +23,9 @@ def read_json(path: Path) -> Any:
     except FileNotFoundError:
         raise InvalidInput([Problem(path="", reason="file not found")], source=str(path)) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as error:
-        raise InvalidInput([Problem(path="", reason=f"cannot be read ({error.__class__.__name__})")], source=str(path)) from None
+        raise InvalidInput(
+            [Problem(path="", reason=f"cannot be read ({error.__class__.__name__})")], source=str(path)
+        ) from None
     try:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
@@ -57,7 +59,9 @@ def rule_problems(scenario: Scenario) -> list[Problem]:
             )
         if not existing and case.case_id in planned:
             problems.append(
-                Problem(path=f"cases[{i}]", reason="only existing small pensions (ended before 2017) go in the 17f plan")
+                Problem(
+                    path=f"cases[{i}]", reason="only existing small pensions (ended before 2017) go in the 17f plan"
+                )
             )
     for w, wave in enumerate(scenario.plan.waves):
         if wave.date < EXISTING_TRANSFERS_FROM:

@@ -41,9 +41,7 @@ class ThresholdTable:
         for year, amount in (configured or {}).items():
             statutory = STATUTORY_THRESHOLDS.get(year)
             if statutory is not None and amount < statutory:
-                raise ValueError(
-                    f"thresholds.{year}: {amount} is below the statutory threshold {statutory} (PW 66)"
-                )
+                raise ValueError(f"thresholds.{year}: {amount} is below the statutory threshold {statutory} (PW 66)")
             table[year] = amount
         self._table = table
 

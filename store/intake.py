@@ -25,7 +25,15 @@ REQUIRED_COLUMNS = ["case_id", "bsn", "birth_date", "participation_end", "pensio
 OPTIONAL_COLUMNS = ["net_pension", "emigrated_eu_notified", "consent_to_buyout", "death_date"]
 REJECT_COLUMNS = ["line", "case_id", "field", "reason"]
 TRUE, FALSE = {"true", "1", "yes", "ja", "j", "y"}, {"false", "0", "no", "nee", "n"}
-COMPARED = ["participation_end", "pension_date", "old_age_pension", "net_pension", "emigrated_eu_notified", "consent_to_buyout", "death_date"]
+COMPARED = [
+    "participation_end",
+    "pension_date",
+    "old_age_pension",
+    "net_pension",
+    "emigrated_eu_notified",
+    "consent_to_buyout",
+    "death_date",
+]
 
 
 @dataclass
@@ -38,9 +46,8 @@ class ImportReport:
     problems: int = 0
 
     def summary(self) -> str:
-        return (
-            f"{self.rows} rows: {self.loaded} loaded, {self.unchanged} unchanged, {self.rejected_rows} rejected"
-            + (f" (see {self.reject_file})" if self.rejected_rows else "")
+        return f"{self.rows} rows: {self.loaded} loaded, {self.unchanged} unchanged, {self.rejected_rows} rejected" + (
+            f" (see {self.reject_file})" if self.rejected_rows else ""
         )
 
 
@@ -87,7 +94,9 @@ def to_case_fields(raw: dict[str, str]) -> dict[str, Any]:
 
 def check_header(columns: list[str] | None, path: Path) -> None:
     columns = columns or []
-    problems = [Problem(path="header", reason=f"missing column {name!r}") for name in REQUIRED_COLUMNS if name not in columns]
+    problems = [
+        Problem(path="header", reason=f"missing column {name!r}") for name in REQUIRED_COLUMNS if name not in columns
+    ]
     known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
     problems += [Problem(path="header", reason=f"unknown column {name!r}") for name in columns if name not in known]
     if problems:
@@ -137,7 +146,12 @@ async def load_batch(admin: Administration, batch: list[Row], rejects: Rejects, 
             if participant.birth_date != case.birth_date:
                 differing.insert(0, "birth_date")
             if differing:
-                rejects.add(row.line, case.case_id, "case_id", f"already in the administration with other {', '.join(differing)}")
+                rejects.add(
+                    row.line,
+                    case.case_id,
+                    "case_id",
+                    f"already in the administration with other {', '.join(differing)}",
+                )
             else:
                 report.unchanged += 1
         if not fresh:
@@ -148,7 +162,9 @@ async def load_batch(admin: Administration, batch: list[Row], rejects: Rejects, 
             lookup: (pid, birth)
             for lookup, pid, birth in (
                 await session.execute(
-                    select(Participant.bsn_lookup, Participant.id, Participant.birth_date).where(Participant.bsn_lookup.in_(lookups))
+                    select(Participant.bsn_lookup, Participant.id, Participant.birth_date).where(
+                        Participant.bsn_lookup.in_(lookups)
+                    )
                 )
             ).all()
         }
@@ -175,9 +191,16 @@ async def load_batch(admin: Administration, batch: list[Row], rejects: Rejects, 
         for row in fresh:
             participant_id, birth_date = existing[protector.lookup(row.case.bsn)]
             if birth_date != row.case.birth_date:
-                rejects.add(row.line, row.case.case_id, "birth_date", "differs from the birth date already recorded for this BSN")
+                rejects.add(
+                    row.line,
+                    row.case.case_id,
+                    "birth_date",
+                    "differs from the birth date already recorded for this BSN",
+                )
                 continue
-            entitlements.append({"participant_id": participant_id, **row.case.model_dump(include={"case_id", *COMPARED})})
+            entitlements.append(
+                {"participant_id": participant_id, **row.case.model_dump(include={"case_id", *COMPARED})}
+            )
         if entitlements:
             await session.execute(insert(Entitlement), entitlements)
         report.loaded += len(entitlements)
@@ -194,7 +217,9 @@ async def import_entitlements(
     try:
         source = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
-        raise InvalidInput([Problem(path="", reason=f"cannot be read ({error.strerror.lower()})")], source=str(path)) from None
+        raise InvalidInput(
+            [Problem(path="", reason=f"cannot be read ({error.strerror.lower()})")], source=str(path)
+        ) from None
     with source, open(reject_path, "w", newline="", encoding="utf-8") as reject_file:
         reader = csv.DictReader(source)
         check_header(reader.fieldnames, path)
@@ -208,7 +233,12 @@ async def import_entitlements(
             first = seen.get(row.case.case_id)
             if first is not None:
                 if first[1] != digest:
-                    rejects.add(row.line, row.case.case_id, "case_id", f"appears again with other data (first on line {first[0]})")
+                    rejects.add(
+                        row.line,
+                        row.case.case_id,
+                        "case_id",
+                        f"appears again with other data (first on line {first[0]})",
+                    )
                 else:
                     report.unchanged += 1
                 continue

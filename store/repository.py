@@ -144,7 +144,9 @@ class Administration:
     def _upsert_projection(self, projection: CaseProjection):
         values = projection.model_dump()
         statement = self._insert(TransferCase.__table__).values(**values)
-        return statement.on_conflict_do_update(index_elements=["case_id"], set_={k: v for k, v in values.items() if k != "case_id"})
+        return statement.on_conflict_do_update(
+            index_elements=["case_id"], set_={k: v for k, v in values.items() if k != "case_id"}
+        )
 
     async def save_case_projection(self, projection: CaseProjection) -> None:
         async with self.transaction() as session:
@@ -160,7 +162,9 @@ class Administration:
     async def upsert_provider(self, provider: ProviderRecord) -> None:
         values = provider.model_dump()
         statement = self._insert(Provider.__table__).values(**values)
-        statement = statement.on_conflict_do_update(index_elements=["id"], set_={"kind": provider.kind, "bank_account": provider.bank_account})
+        statement = statement.on_conflict_do_update(
+            index_elements=["id"], set_={"kind": provider.kind, "bank_account": provider.bank_account}
+        )
         async with self.transaction() as session:
             await session.execute(statement)
 
@@ -198,7 +202,9 @@ class Administration:
 
     async def payments_for_case(self, case_id: str) -> list[BookedPayment]:
         async with self.transaction() as session:
-            rows = (await session.execute(select(Payment).where(Payment.case_id == case_id).order_by(Payment.id))).scalars()
+            rows = (
+                await session.execute(select(Payment).where(Payment.case_id == case_id).order_by(Payment.id))
+            ).scalars()
             return [self._payment(row, created=False) for row in rows]
 
     @staticmethod
@@ -217,7 +223,9 @@ class Administration:
             }
             row, created = await self._insert_once(session, Receipt, booking.idempotency_key, values)
         if any(getattr(row, field) != value for field, value in values.items()):
-            raise IdempotencyConflict(f"idempotency_key: {booking.idempotency_key!r} was booked before for another receipt")
+            raise IdempotencyConflict(
+                f"idempotency_key: {booking.idempotency_key!r} was booked before for another receipt"
+            )
         return self._receipt(row, created)
 
     async def apply_incoming(self, request: ApplyIncoming) -> BookedReceipt:
@@ -229,7 +237,9 @@ class Administration:
                 .where(Receipt.idempotency_key == request.idempotency_key, Receipt.applied_on.is_(None))
                 .values(applied_on=request.applied_on, rights_annual_pension=request.rights_annual_pension)
             )
-            row = (await session.execute(select(Receipt).where(Receipt.idempotency_key == request.idempotency_key))).scalar_one_or_none()
+            row = (
+                await session.execute(select(Receipt).where(Receipt.idempotency_key == request.idempotency_key))
+            ).scalar_one_or_none()
         if row is None:
             raise NotFound(f"idempotency_key: no receipt {request.idempotency_key!r} to apply")
         if (row.applied_on, row.rights_annual_pension) != (request.applied_on, request.rights_annual_pension):
@@ -265,19 +275,28 @@ class Administration:
     async def define_wave(self, wave_id: str, case_ids: list[str], wave_date: date | None = None) -> int:
         """Record a wave and its members; repeating it adds only members not there yet."""
         async with self.transaction() as session:
-            known = set((await session.execute(select(Entitlement.case_id).where(Entitlement.case_id.in_(case_ids)))).scalars())
+            known = set(
+                (await session.execute(select(Entitlement.case_id).where(Entitlement.case_id.in_(case_ids)))).scalars()
+            )
             unknown = sorted(set(case_ids) - known)
             if unknown:
-                raise NotFound(f"case_ids: not in the administration: {', '.join(unknown[:5])}" + (" …" if len(unknown) > 5 else ""))
+                raise NotFound(
+                    f"case_ids: not in the administration: {', '.join(unknown[:5])}"
+                    + (" …" if len(unknown) > 5 else "")
+                )
             await session.execute(
-                self._insert(Wave).values(wave_id=wave_id, wave_date=wave_date).on_conflict_do_nothing(index_elements=["wave_id"])
+                self._insert(Wave)
+                .values(wave_id=wave_id, wave_date=wave_date)
+                .on_conflict_do_nothing(index_elements=["wave_id"])
             )
             if case_ids:
                 await session.execute(
                     self._insert(WaveMember).on_conflict_do_nothing(index_elements=["wave_id", "case_id"]),
                     [{"wave_id": wave_id, "case_id": case_id} for case_id in case_ids],
                 )
-            return (await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))).scalar_one()
+            return (
+                await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))
+            ).scalar_one()
 
     async def wave_page(self, wave_id: str, after: str | None, limit: int) -> tuple[date | None, list[PensionCase]]:
         """The wave's date and the next `limit` of its cases in case_id order after `after`."""
@@ -285,7 +304,12 @@ class Administration:
             wave = await session.get(Wave, wave_id)
             if wave is None:
                 raise NotFound(f"wave_id: no wave {wave_id!r} in the administration")
-            query = select(WaveMember.case_id).where(WaveMember.wave_id == wave_id).order_by(WaveMember.case_id).limit(limit)
+            query = (
+                select(WaveMember.case_id)
+                .where(WaveMember.wave_id == wave_id)
+                .order_by(WaveMember.case_id)
+                .limit(limit)
+            )
             if after is not None:
                 query = query.where(WaveMember.case_id > after)
             case_ids = list((await session.execute(query)).scalars())
@@ -308,12 +332,27 @@ class Administration:
         steps, for the wave report."""
         async with self.transaction() as session:
             members = select(WaveMember.case_id).where(WaveMember.wave_id == wave_id)
-            cases = (await session.execute(select(TransferCase).where(TransferCase.case_id.in_(members)).order_by(TransferCase.case_id))).scalars()
+            cases = (
+                await session.execute(
+                    select(TransferCase).where(TransferCase.case_id.in_(members)).order_by(TransferCase.case_id)
+                )
+            ).scalars()
             projections = [CaseProjection.model_validate(row, from_attributes=True) for row in cases]
-            steps = (await session.execute(select(AuditEntry).where(AuditEntry.subject_id.in_(members)).order_by(AuditEntry.id))).scalars()
+            steps = (
+                await session.execute(
+                    select(AuditEntry).where(AuditEntry.subject_id.in_(members)).order_by(AuditEntry.id)
+                )
+            ).scalars()
             trail = [
-                AuditStep(idempotency_key=r.idempotency_key, subject_id=r.subject_id, step=r.step, article=r.article,
-                          due=r.due, actual=r.actual, details=r.details)
+                AuditStep(
+                    idempotency_key=r.idempotency_key,
+                    subject_id=r.subject_id,
+                    step=r.step,
+                    article=r.article,
+                    due=r.due,
+                    actual=r.actual,
+                    details=r.details,
+                )
                 for r in steps
             ]
         return projections, trail
@@ -335,7 +374,9 @@ class Administration:
 
     async def letters_for(self, subject_id: str) -> list[QueuedLetter]:
         async with self.transaction() as session:
-            rows = (await session.execute(select(Letter).where(Letter.subject_id == subject_id).order_by(Letter.id))).scalars()
+            rows = (
+                await session.execute(select(Letter).where(Letter.subject_id == subject_id).order_by(Letter.id))
+            ).scalars()
             return [self._letter(row, created=False) for row in rows]
 
     @staticmethod
@@ -362,11 +403,20 @@ class Administration:
 
     async def audit_trail(self, subject_id: str) -> list[AuditStep]:
         async with self.transaction() as session:
-            rows = (await session.execute(select(AuditEntry).where(AuditEntry.subject_id == subject_id).order_by(AuditEntry.id))).scalars()
+            rows = (
+                await session.execute(
+                    select(AuditEntry).where(AuditEntry.subject_id == subject_id).order_by(AuditEntry.id)
+                )
+            ).scalars()
             return [
                 AuditStep(
-                    idempotency_key=r.idempotency_key, subject_id=r.subject_id, step=r.step, article=r.article,
-                    due=r.due, actual=r.actual, details=r.details,
+                    idempotency_key=r.idempotency_key,
+                    subject_id=r.subject_id,
+                    step=r.step,
+                    article=r.article,
+                    due=r.due,
+                    actual=r.actual,
+                    details=r.details,
                 )
                 for r in rows
             ]

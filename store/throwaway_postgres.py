@@ -16,7 +16,11 @@ from pathlib import Path
 
 def server_binaries() -> Path:
     configured = os.environ.get("WKP_PG_BIN")
-    candidates = [configured] if configured else sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
+    candidates = (
+        [configured]
+        if configured
+        else sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name))
+    )
     for folder in reversed(candidates):
         if folder and (Path(folder) / "initdb").exists():
             return Path(folder)
@@ -58,7 +62,9 @@ class ThrowawayPostgres:
     def create_database(self, name: str) -> str:
         import psycopg
 
-        with psycopg.connect(host=str(self.root), port=self.port, user="wkp", dbname="postgres", autocommit=True) as conn:
+        with psycopg.connect(
+            host=str(self.root), port=self.port, user="wkp", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 

@@ -8,7 +8,7 @@ import argparse
 import asyncio
 import json
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Header
@@ -86,11 +86,15 @@ def create_providers_app(
             earlier = first_results.get((provider_id, idempotency_key))
             if earlier is not None:
                 if earlier[0] != payment:
-                    return JSONResponse(status_code=422, content={"error": "idempotency_key: used before for another payment"})
+                    return JSONResponse(
+                        status_code=422, content={"error": "idempotency_key: used before for another payment"}
+                    )
                 return earlier[1]
             if is_down(profile, payment.transfer_date):
                 return JSONResponse(
-                    status_code=503, content={"error": f"{provider_id} is down"}, headers={"Retry-After": str(DOWN_RETRY_AFTER_S)}
+                    status_code=503,
+                    content={"error": f"{provider_id} is down"},
+                    headers={"Retry-After": str(DOWN_RETRY_AFTER_S)},
                 )
             if profile.accepts:
                 result = TransferResult(status="accepted", receipt_id=f"{provider_id}-R{len(ledger) + 1:07d}")
@@ -98,9 +102,15 @@ def create_providers_app(
                 result = TransferResult(status="refused", reason="does not accept automatic small-pension transfers")
             first_results[(provider_id, idempotency_key)] = (payment, result)
             entry = LedgerEntry(
-                idempotency_key=idempotency_key, provider=provider_id, from_provider=payment.from_provider,
-                case_reference=payment.case_reference, bsn_masked=mask_bsn(payment.bsn), amount=payment.amount,
-                transfer_date=payment.transfer_date, status=result.status, received_at=datetime.now(timezone.utc),
+                idempotency_key=idempotency_key,
+                provider=provider_id,
+                from_provider=payment.from_provider,
+                case_reference=payment.case_reference,
+                bsn_masked=mask_bsn(payment.bsn),
+                amount=payment.amount,
+                transfer_date=payment.transfer_date,
+                status=result.status,
+                received_at=datetime.now(UTC),
             )
             ledger.append(entry)
             if on_entry is not None:
@@ -118,12 +128,16 @@ def main() -> None:
     import uvicorn
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profiles", type=Path, required=True, help="JSON object: provider id -> {kind, accepts, down}")
+    parser.add_argument(
+        "--profiles", type=Path, required=True, help="JSON object: provider id -> {kind, accepts, down}"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8302)
     parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args()
-    profiles = {key: ProviderProfile.model_validate(value) for key, value in json.loads(args.profiles.read_text()).items()}
+    profiles = {
+        key: ProviderProfile.model_validate(value) for key, value in json.loads(args.profiles.read_text()).items()
+    }
     uvicorn.run(create_providers_app(profiles, args.latency_ms), host=args.host, port=args.port, log_level="warning")
 
 

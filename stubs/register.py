@@ -76,7 +76,9 @@ class RegisterStats(BaseModel):
 
 
 def create_register_app(
-    spells: list[AccrualSpell], config: RegisterConfig | None = None, on_answer: Callable[[RegisterStats], None] | None = None
+    spells: list[AccrualSpell],
+    config: RegisterConfig | None = None,
+    on_answer: Callable[[RegisterStats], None] | None = None,
 ) -> FastAPI:
     """`on_answer` is called after each answered query (tests use it to know when to look)."""
     config = config or RegisterConfig()
@@ -103,7 +105,9 @@ def create_register_app(
             if wait > 0:
                 stats.throttled += 1
                 return JSONResponse(
-                    status_code=429, content={"error": "capacity exceeded"}, headers={"Retry-After": str(max(1, math.ceil(wait)))}
+                    status_code=429,
+                    content={"error": "capacity exceeded"},
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
                 )
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
@@ -140,7 +144,9 @@ def main() -> None:
     import uvicorn
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--spells", type=Path, required=True, help="JSON list of accrual spells (bsn, provider, from, to)")
+    parser.add_argument(
+        "--spells", type=Path, required=True, help="JSON list of accrual spells (bsn, provider, from, to)"
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8301)
     parser.add_argument("--token", default=RegisterConfig().token)
@@ -149,7 +155,9 @@ def main() -> None:
     parser.add_argument("--latency-ms", type=int, default=0)
     args = parser.parse_args()
     spells = [AccrualSpell.model_validate(spell) for spell in json.loads(args.spells.read_text())]
-    config = RegisterConfig(token=args.token, capacity_rps=args.capacity_rps, error_rate=args.error_rate, latency_ms=args.latency_ms)
+    config = RegisterConfig(
+        token=args.token, capacity_rps=args.capacity_rps, error_rate=args.error_rate, latency_ms=args.latency_ms
+    )
     uvicorn.run(create_register_app(spells, config), host=args.host, port=args.port, log_level="warning")
 
 

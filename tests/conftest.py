@@ -2,10 +2,10 @@ from datetime import date
 
 import pytest
 
-from models.case import PensionCase
-from rules.basis import ActuarialBasis, load_basis
 from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
+from models.case import PensionCase
+from rules.basis import ActuarialBasis, load_basis
 
 
 def nth_bsn(n: int) -> str:
@@ -50,18 +50,30 @@ async def dev_server():
     from workflows.search_attributes import ALL
 
     return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_cli(), search_attributes=ALL, data_converter=TEST_CONVERTER, runtime=quiet_runtime()
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=ALL,
+        data_converter=TEST_CONVERTER,
+        runtime=quiet_runtime(),
     )
 
 
-def engine_environment(env, task_queue: str, database_url: str, bsn_key: bytes, home, register_url: str, providers_url: str) -> dict:
+def engine_environment(
+    env, task_queue: str, database_url: str, bsn_key: bytes, home, register_url: str, providers_url: str
+) -> dict:
     """WKP_* settings for an engine process (worker, CLI) against a test's server and stubs."""
     import base64
     import os
 
     return {
-        **os.environ, "WKP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host, "WKP_TASK_QUEUE": task_queue,
-        "WKP_DATABASE_URL": database_url, "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS, "WKP_BSN_KEY": base64.b64encode(bsn_key).decode(),
-        "WKP_HOME": str(home), "WKP_REGISTER_URL": register_url, "WKP_REGISTER_TOKEN": "T", "WKP_PROVIDERS_URL": providers_url,
+        **os.environ,
+        "WKP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        "WKP_TASK_QUEUE": task_queue,
+        "WKP_DATABASE_URL": database_url,
+        "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
+        "WKP_BSN_KEY": base64.b64encode(bsn_key).decode(),
+        "WKP_HOME": str(home),
+        "WKP_REGISTER_URL": register_url,
+        "WKP_REGISTER_TOKEN": "T",
+        "WKP_PROVIDERS_URL": providers_url,
         "WKP_PROVIDER": "PF-A",
     }

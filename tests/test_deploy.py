@@ -29,19 +29,38 @@ def containers() -> list[tuple[str, str, dict]]:
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     for name, service in compose["services"].items():
         environment = service.get("environment") or {}
-        found.append((f"compose:{name}", service["image"], {"env": environment, "command": service.get("command"), "entrypoint": service.get("entrypoint")}))
+        found.append(
+            (
+                f"compose:{name}",
+                service["image"],
+                {"env": environment, "command": service.get("command"), "entrypoint": service.get("entrypoint")},
+            )
+        )
     for doc in k8s_documents():
         spec = doc.get("spec", {})
-        pod = spec.get("template", {}).get("spec") or spec.get("jobTemplate", {}).get("spec", {}).get("template", {}).get("spec")
+        pod = spec.get("template", {}).get("spec") or spec.get("jobTemplate", {}).get("spec", {}).get(
+            "template", {}
+        ).get("spec")
         for container in (pod or {}).get("containers", []):
             env = {item["name"]: item.get("value") for item in container.get("env", [])}
-            found.append((f"k8s:{doc['kind']}/{doc['metadata']['name']}", container["image"], {**container, "env": env}))
+            found.append(
+                (f"k8s:{doc['kind']}/{doc['metadata']['name']}", container["image"], {**container, "env": env})
+            )
     return found
 
 
 def test_every_file_parses_and_the_kustomization_lists_them_all():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
-    assert {"postgresql", "temporal", "temporal-ui", "worker", "codec-server", "wkp-setup", "register-stub", "providers-stub"} <= set(compose["services"])
+    assert {
+        "postgresql",
+        "temporal",
+        "temporal-ui",
+        "worker",
+        "codec-server",
+        "wkp-setup",
+        "register-stub",
+        "providers-stub",
+    } <= set(compose["services"])
     kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())
     assert sorted(kustomization["resources"]) == sorted(path.name for path in K8S if path.name != "kustomization.yaml")
     for doc in k8s_documents():
@@ -49,7 +68,9 @@ def test_every_file_parses_and_the_kustomization_lists_them_all():
             assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"]
 
 
-@pytest.mark.parametrize("where,image,container", containers(), ids=lambda value: value if isinstance(value, str) else "")
+@pytest.mark.parametrize(
+    "where,image,container", containers(), ids=lambda value: value if isinstance(value, str) else ""
+)
 def test_images_and_environment_variables_exist(where, image, container):
     if image in ENGINE_IMAGES:
         unknown = set(container["env"]) - SETTINGS_ENV
@@ -77,23 +98,37 @@ def test_the_engine_configuration_keys_are_settings_and_load(monkeypatch):
 
 def test_the_commands_the_containers_run_exist():
     commands = {command.name or command.callback.__name__ for command in app.registered_commands}
-    groups = {group.name: {c.name or c.callback.__name__ for c in group.typer_instance.registered_commands} for group in app.registered_groups}
+    groups = {
+        group.name: {c.name or c.callback.__name__ for c in group.typer_instance.registered_commands}
+        for group in app.registered_groups
+    }
     for where, image, container in containers():
         if image not in ENGINE_IMAGES:
             continue
-        words = " ".join(str(part) for part in (container.get("command") or []) + (container.get("args") or []) + (container.get("entrypoint") or []))
+        words = " ".join(
+            str(part)
+            for part in (container.get("command") or [])
+            + (container.get("args") or [])
+            + (container.get("entrypoint") or [])
+        )
         for group, sub in re.findall(r"wkp (\w+) (\w+)", words):
             assert sub in groups[group], f"{where}: wkp {group} {sub}"
         for module in re.findall(r"-m ([\w.]+)", words):
             assert hasattr(__import__(module, fromlist=["main"]), "main"), f"{where}: python -m {module}"
-        bare = [word for word in (container.get("command") or []) + (container.get("args") or []) if word in {"worker", "codec-server"}]
+        bare = [
+            word
+            for word in (container.get("command") or []) + (container.get("args") or [])
+            if word in {"worker", "codec-server"}
+        ]
         assert all(word in commands for word in bare), where
     assert {"admin", "cluster"} <= set(groups) and "init" in groups["admin"] and "setup" in groups["cluster"]
 
 
 def test_the_dockerfile_copies_every_package_the_engine_installs():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
-    copied = set(re.findall(r"^COPY (\S+) \./", dockerfile, re.M)) | set(re.findall(r"^COPY ([^\n]+) \./$", dockerfile, re.M)[0].split())
+    copied = set(re.findall(r"^COPY (\S+) \./", dockerfile, re.M)) | set(
+        re.findall(r"^COPY ([^\n]+) \./$", dockerfile, re.M)[0].split()
+    )
     for source in copied:
         assert (DEPLOY.parent / source).exists(), source
     pyproject = (DEPLOY.parent / "pyproject.toml").read_text()

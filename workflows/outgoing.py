@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         TransferValueInput,
         register_task_queue,
     )
-    from models.transfer import CaseResult, CaseStatus, Carry, ConsentAnswer, OutgoingTransferInput, Phase
+    from models.transfer import Carry, CaseResult, CaseStatus, ConsentAnswer, OutgoingTransferInput, Phase
     from rules.buyout import buyout_decision, counted_failures
     from rules.calendar import LegalCalendar, add_years
     from rules.eligibility import Verdict, assess
@@ -58,9 +58,13 @@ STEP_TIMEOUT = timedelta(seconds=10)
 PAYMENT_TIMEOUT = timedelta(seconds=20)
 
 # Ordinary steps: retry for as long as it takes (a register outage delays cases, loses none).
-PATIENT = RetryPolicy(initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10))
+PATIENT = RetryPolicy(
+    initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
+)
 # Paying a provider that is down: a few tries, then the workflow picks a new payment date.
-PAYMENT_TRIES = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=4)
+PAYMENT_TRIES = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=4
+)
 
 
 @workflow.defn(name="OutgoingSmallPensionTransfer")
@@ -85,8 +89,13 @@ class OutgoingTransferWorkflow:
     @workflow.query(name="status")
     def status(self) -> CaseStatus:
         return CaseStatus(
-            case_id=self.case_id, phase=self.phase, failed_attempts=len(counted_failures(self.failures)),
-            next_due=self.next_due, next_due_article=self.next_due_article, outcome=self.outcome, events=self.events,
+            case_id=self.case_id,
+            phase=self.phase,
+            failed_attempts=len(counted_failures(self.failures)),
+            next_due=self.next_due,
+            next_due_article=self.next_due_article,
+            outcome=self.outcome,
+            events=self.events,
         )
 
     @workflow.query(name="transfer_value_statement")
@@ -100,9 +109,13 @@ class OutgoingTransferWorkflow:
         # For the audit trail (PW 66: never without consent); not a FORMAT.md case event.
         self.unrecorded.append(
             AuditStep(
-                idempotency_key=f"{workflow.info().workflow_id}/consent", subject_id=self.case_id,
-                step="consent_given" if answer.consent else "consent_refused", article="66", due=self.next_due,
-                actual=self.clock.today(), details={"consent": answer.consent},
+                idempotency_key=f"{workflow.info().workflow_id}/consent",
+                subject_id=self.case_id,
+                step="consent_given" if answer.consent else "consent_refused",
+                article="66",
+                due=self.next_due,
+                actual=self.clock.today(),
+                details={"consent": answer.consent},
             )
         )
         return "consent recorded" if answer.consent else "refusal recorded: the pension stays"
@@ -147,8 +160,13 @@ class OutgoingTransferWorkflow:
             if workflow.info().is_continue_as_new_suggested():
                 break
         carry = Carry(
-            events=self.events, failure_dates=self.failures, next_query=query_on, next_query_due=due,
-            next_query_article=article, payment_tries=self.payment_tries, buyout_offered=self.buyout_offered,
+            events=self.events,
+            failure_dates=self.failures,
+            next_query=query_on,
+            next_query_due=due,
+            next_query_article=article,
+            payment_tries=self.payment_tries,
+            buyout_offered=self.buyout_offered,
         )
         workflow.continue_as_new(self.data.model_copy(update={"carry": carry}))
 
@@ -168,7 +186,9 @@ class OutgoingTransferWorkflow:
             await self.close(Outcome.LAPSED)
             return None
         if verdict.verdict is Verdict.NOT_ELIGIBLE:
-            await self.record(CaseEvent(type=EventType.NOT_ELIGIBLE, date=today, reason=verdict.reason.value, article="70a"))
+            await self.record(
+                CaseEvent(type=EventType.NOT_ELIGIBLE, date=today, reason=verdict.reason.value, article="70a")
+            )
             await self.close(Outcome.NOT_ELIGIBLE)
             return None
 
@@ -177,7 +197,8 @@ class OutgoingTransferWorkflow:
             if self.data.wave_date is None:
                 raise ApplicationError(
                     "wave_date: an existing small pension (Besluit 17f) needs its wave date from the plan",
-                    type="MissingWaveDate", non_retryable=True,
+                    type="MissingWaveDate",
+                    non_retryable=True,
                 )
             due = query_on = self.data.wave_date
             await self.inform(LetterKind.INTENDED_TRANSFER, "17f.1.c", None, {"wave_date": due.isoformat()})
@@ -210,14 +231,24 @@ class OutgoingTransferWorkflow:
         await self.flush()
         today = self.clock.today()
         answer: RegisterAnswer = await workflow.execute_activity(
-            QUERY_PENSION_REGISTER, RegisterQueryInput(case_id=self.case_id, bsn=self.case.bsn, as_of=today),
+            QUERY_PENSION_REGISTER,
+            RegisterQueryInput(case_id=self.case_id, bsn=self.case.bsn, as_of=today),
             task_queue=register_task_queue(workflow.info().task_queue),
             # Time to wait for a turn under the register's rate limit is not counted as failing.
             schedule_to_start_timeout=None,
-            result_type=RegisterAnswer, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
+            result_type=RegisterAnswer,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=PATIENT,
         )
         await self.record(
-            CaseEvent(type=EventType.REGISTER_QUERY, date=today, due=due, article=article, answer=answer.answer.value, provider=answer.provider)
+            CaseEvent(
+                type=EventType.REGISTER_QUERY,
+                date=today,
+                due=due,
+                article=article,
+                answer=answer.answer.value,
+                provider=answer.provider,
+            )
         )
         await self.breach_if_late(today, due, article)
         if answer.answer is RegisterAnswerKind.NOT_ACCRUING:
@@ -228,7 +259,9 @@ class OutgoingTransferWorkflow:
         check: SuspensionCheck = await workflow.execute_activity(
             CHECK_FUNDING_RATIOS,
             FundingCheckInput(on=today, transferring_provider=self.data.provider, receiving_provider=answer.provider),
-            result_type=SuspensionCheck, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
+            result_type=SuspensionCheck,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=PATIENT,
         )
         self.receiving_provider = answer.provider
         if not check.allowed:
@@ -239,7 +272,15 @@ class OutgoingTransferWorkflow:
         """PW 72 / Besluit 23a: no transfer while a fund is under 100%; re-query on the first of
         next month, when the ratio is determined again."""
         self.phase = Phase.SUSPENDED
-        await self.record(CaseEvent(type=EventType.SUSPENDED, date=today, until=check.recheck_on, provider=check.blocking_provider, article="72"))
+        await self.record(
+            CaseEvent(
+                type=EventType.SUSPENDED,
+                date=today,
+                until=check.recheck_on,
+                provider=check.blocking_provider,
+                article="72",
+            )
+        )
         self.set_due(check.recheck_on, "23a")
         if await self.wait_for(check.recheck_on):
             return False
@@ -262,11 +303,19 @@ class OutgoingTransferWorkflow:
                 outcome: PaymentOutcome = await workflow.execute_activity(
                     PAY_TRANSFER_VALUE,
                     PayTransferInput(
-                        idempotency_key=f"{workflow.info().workflow_id}/transfer/{self.payment_tries}", case_id=self.case_id,
-                        from_provider=self.data.provider, receiving_provider=answer.provider, client_number=answer.client_number,
-                        bsn=self.case.bsn, birth_date=self.case.birth_date, amount=self.statement.value, transfer_date=pay_on,
+                        idempotency_key=f"{workflow.info().workflow_id}/transfer/{self.payment_tries}",
+                        case_id=self.case_id,
+                        from_provider=self.data.provider,
+                        receiving_provider=answer.provider,
+                        client_number=answer.client_number,
+                        bsn=self.case.bsn,
+                        birth_date=self.case.birth_date,
+                        amount=self.statement.value,
+                        transfer_date=pay_on,
                     ),
-                    result_type=PaymentOutcome, start_to_close_timeout=PAYMENT_TIMEOUT, retry_policy=PAYMENT_TRIES,
+                    result_type=PaymentOutcome,
+                    start_to_close_timeout=PAYMENT_TIMEOUT,
+                    retry_policy=PAYMENT_TRIES,
                 )
             except ActivityError:
                 # The receiving provider is unreachable: try again on the next working day, with
@@ -277,8 +326,15 @@ class OutgoingTransferWorkflow:
         if not outcome.accepted:
             return await self.failed(pay_on, "refused", answer.provider, attempt_date=answer_date)
         await self.record(
-            CaseEvent(type=EventType.PAYMENT, date=pay_on, due=due, article="17e.4", provider=answer.provider,
-                      amount=self.statement.value, transfer_date=pay_on)
+            CaseEvent(
+                type=EventType.PAYMENT,
+                date=pay_on,
+                due=due,
+                article="17e.4",
+                provider=answer.provider,
+                amount=self.statement.value,
+                transfer_date=pay_on,
+            )
         )
         await self.breach_if_late(pay_on, due, "17e.4")
         await self.close(Outcome.TRANSFERRED)
@@ -286,8 +342,11 @@ class OutgoingTransferWorkflow:
 
     async def transfer_value(self, on: date) -> TransferValueStatement:
         return await workflow.execute_activity(
-            COMPUTE_TRANSFER_VALUE, TransferValueInput(case=self.case, transfer_date=on),
-            result_type=TransferValueStatement, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
+            COMPUTE_TRANSFER_VALUE,
+            TransferValueInput(case=self.case, transfer_date=on),
+            result_type=TransferValueStatement,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=PATIENT,
         )
 
     async def failed(self, today: date, reason: str, provider: str | None, attempt_date: date | None = None) -> bool:
@@ -309,13 +368,20 @@ class OutgoingTransferWorkflow:
         self.phase = Phase.AWAITING_CONSENT
         self.statement = await self.transfer_value(today)
         self.offer_open = True
-        await self.record(CaseEvent(type=EventType.BUYOUT_OFFERED, date=today, failed_attempts=failed_attempts, article=route_article))
+        await self.record(
+            CaseEvent(type=EventType.BUYOUT_OFFERED, date=today, failed_attempts=failed_attempts, article=route_article)
+        )
         answer_by = today + timedelta(days=self.data.legal.consent_window_days)
         self.set_due(answer_by, "66")
         await self.inform(
-            LetterKind.BUYOUT_OFFER, "66", answer_by,
-            {"reason": f"Wij hebben {failed_attempts} keer tevergeefs geprobeerd uw pensioen over te dragen.",
-             "amount": str(self.statement.value), "route_article": route_article},
+            LetterKind.BUYOUT_OFFER,
+            "66",
+            answer_by,
+            {
+                "reason": f"Wij hebben {failed_attempts} keer tevergeefs geprobeerd uw pensioen over te dragen.",
+                "amount": str(self.statement.value),
+                "route_article": route_article,
+            },
         )
         await self.flush(with_projection=True)
         answered = await self.clock.wait_condition_until(lambda: self.consent is not None, answer_by)
@@ -326,8 +392,15 @@ class OutgoingTransferWorkflow:
         await self.clock.sleep_until(paid_on)
         value = (await self.transfer_value(paid_on)).value
         await workflow.execute_activity(
-            PAY_BUYOUT, PayBuyoutInput(idempotency_key=f"{workflow.info().workflow_id}/buyout", case_id=self.case_id, amount=value, paid_on=paid_on),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
+            PAY_BUYOUT,
+            PayBuyoutInput(
+                idempotency_key=f"{workflow.info().workflow_id}/buyout",
+                case_id=self.case_id,
+                amount=value,
+                paid_on=paid_on,
+            ),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=PATIENT,
         )
         await self.record(CaseEvent(type=EventType.BUYOUT_PAID, date=paid_on, amount=value, article="66"))
         await self.close(Outcome.BOUGHT_OFF)
@@ -347,29 +420,45 @@ class OutgoingTransferWorkflow:
         """Add a statutory step to the case's record; it reaches the audit log at the next flush
         (before any call to the outside world, and at the end of every cycle)."""
         self.events.append(event)
-        details: dict[str, Any] = event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "due", "article"})
+        details: dict[str, Any] = event.model_dump(
+            mode="json", exclude_none=True, exclude={"type", "date", "due", "article"}
+        )
         self.unrecorded.append(
             AuditStep(
-                idempotency_key=f"{workflow.info().workflow_id}/event/{len(self.events)}", subject_id=self.case_id,
-                step=event.type.value, article=event.article or "", due=event.due, actual=event.date, details=details,
+                idempotency_key=f"{workflow.info().workflow_id}/event/{len(self.events)}",
+                subject_id=self.case_id,
+                step=event.type.value,
+                article=event.article or "",
+                due=event.due,
+                actual=event.date,
+                details=details,
             )
         )
 
     def publish(self) -> None:
         """Upsert the search attributes and memo that changed since last time (operators find
         cases by them in the UI); called at every flush, so at every change of phase or term."""
-        breached = sorted({event.article for event in self.events if event.type is EventType.DEADLINE_BREACHED and event.article})
+        breached = sorted(
+            {event.article for event in self.events if event.type is EventType.DEADLINE_BREACHED and event.article}
+        )
         failed = len(counted_failures(self.failures))
         values = {
-            sa.PHASE: self.phase.value, sa.REGIME: self.regime.value, sa.PROVIDER: self.data.provider,
-            sa.RECEIVING_PROVIDER: self.receiving_provider, sa.WAVE_ID: self.data.wave_id, sa.FAILED_ATTEMPTS: failed,
-            sa.NEXT_DUE: self.next_due.isoformat() if self.next_due else None, sa.NEXT_DUE_ARTICLE: self.next_due_article,
-            sa.DEADLINE_BREACHED: bool(breached), sa.BREACHED_ARTICLES: breached or None,
+            sa.PHASE: self.phase.value,
+            sa.REGIME: self.regime.value,
+            sa.PROVIDER: self.data.provider,
+            sa.RECEIVING_PROVIDER: self.receiving_provider,
+            sa.WAVE_ID: self.data.wave_id,
+            sa.FAILED_ATTEMPTS: failed,
+            sa.NEXT_DUE: self.next_due.isoformat() if self.next_due else None,
+            sa.NEXT_DUE_ARTICLE: self.next_due_article,
+            sa.DEADLINE_BREACHED: bool(breached),
+            sa.BREACHED_ARTICLES: breached or None,
             sa.OUTCOME: self.outcome.value if self.outcome else None,
         }
         updates = [
             key.value_set(value) if value is not None else key.value_unset()
-            for key, value in values.items() if self.published.get(key.name, "unset") != value
+            for key, value in values.items()
+            if self.published.get(key.name, "unset") != value
         ]
         if updates:
             workflow.upsert_search_attributes(updates)
@@ -400,14 +489,20 @@ class OutgoingTransferWorkflow:
         projection = None
         if with_projection:
             projection = CaseProjection(
-                case_id=self.case_id, regime=self.regime.value, status=self.phase.value,
-                failed_attempts=len(counted_failures(self.failures)), next_due=self.next_due,
-                next_due_article=self.next_due_article, outcome=self.outcome.value if self.outcome else None,
+                case_id=self.case_id,
+                regime=self.regime.value,
+                status=self.phase.value,
+                failed_attempts=len(counted_failures(self.failures)),
+                next_due=self.next_due,
+                next_due_article=self.next_due_article,
+                outcome=self.outcome.value if self.outcome else None,
             )
         steps, self.unrecorded = self.unrecorded, []
         await workflow.execute_activity(
-            RECORD_STATUTORY_STEPS, CaseProgress(steps=steps, projection=projection),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
+            RECORD_STATUTORY_STEPS,
+            CaseProgress(steps=steps, projection=projection),
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=PATIENT,
         )
 
     async def inform(self, kind: LetterKind, article: str, due: date | None, context: dict[str, Any]) -> None:
@@ -415,13 +510,25 @@ class OutgoingTransferWorkflow:
         await workflow.execute_activity(
             SEND_LETTER,
             LetterRequest(
-                idempotency_key=f"{workflow.info().workflow_id}/letter/{kind.value}", subject_id=self.case_id, kind=kind, due=due,
-                context={"case_id": self.case_id, "provider": self.data.provider, "participation_end": self.case.participation_end.isoformat(),
-                         "old_age_pension": str(self.case.old_age_pension), "pension_date": self.case.pension_date.isoformat(), **context},
+                idempotency_key=f"{workflow.info().workflow_id}/letter/{kind.value}",
+                subject_id=self.case_id,
+                kind=kind,
+                due=due,
+                context={
+                    "case_id": self.case_id,
+                    "provider": self.data.provider,
+                    "participation_end": self.case.participation_end.isoformat(),
+                    "old_age_pension": str(self.case.old_age_pension),
+                    "pension_date": self.case.pension_date.isoformat(),
+                    **context,
+                },
             ),
-            start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT,
+            start_to_close_timeout=STEP_TIMEOUT,
+            retry_policy=PATIENT,
         )
-        await self.record(CaseEvent(type=EventType.PARTICIPANT_INFORMED, date=today, letter=kind.value, article=article, due=due))
+        await self.record(
+            CaseEvent(type=EventType.PARTICIPANT_INFORMED, date=today, letter=kind.value, article=article, due=due)
+        )
 
     async def close(self, outcome: Outcome) -> None:
         self.outcome, self.phase = outcome, Phase.CLOSED

@@ -23,8 +23,19 @@ DEADLINE_BREACHED = SearchAttributeKey.for_bool("WkpDeadlineBreached")
 BREACHED_ARTICLES = SearchAttributeKey.for_keyword_list("WkpBreachedArticles")
 OUTCOME = SearchAttributeKey.for_keyword("WkpOutcome")
 
-ALL = [PHASE, REGIME, PROVIDER, RECEIVING_PROVIDER, WAVE_ID, FAILED_ATTEMPTS, NEXT_DUE, NEXT_DUE_ARTICLE,
-       DEADLINE_BREACHED, BREACHED_ARTICLES, OUTCOME]
+ALL = [
+    PHASE,
+    REGIME,
+    PROVIDER,
+    RECEIVING_PROVIDER,
+    WAVE_ID,
+    FAILED_ATTEMPTS,
+    NEXT_DUE,
+    NEXT_DUE_ARTICLE,
+    DEADLINE_BREACHED,
+    BREACHED_ARTICLES,
+    OUTCOME,
+]
 
 
 def dev_server_flags() -> list[str]:

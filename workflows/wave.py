@@ -39,8 +39,12 @@ class WaveWorkflow:
     def progress(self) -> WaveProgress:
         assert self.data is not None
         return WaveProgress(
-            wave_id=self.data.wave_id, counts=self.data.counts, paused=self.paused, cancelled=self.cancelled,
-            done=self.done, cursor=self.data.cursor,
+            wave_id=self.data.wave_id,
+            counts=self.data.counts,
+            paused=self.paused,
+            cancelled=self.cancelled,
+            done=self.done,
+            cursor=self.data.cursor,
         )
 
     @workflow.update(name="pause")
@@ -74,8 +78,11 @@ class WaveWorkflow:
         if self.cancelled:
             return self.progress()
         page: WavePage = await workflow.execute_activity(
-            LOAD_WAVE_PAGE, WavePageInput(wave_id=data.wave_id, after=data.cursor, limit=data.page_size),
-            result_type=WavePage, start_to_close_timeout=timedelta(seconds=60), retry_policy=PATIENT,
+            LOAD_WAVE_PAGE,
+            WavePageInput(wave_id=data.wave_id, after=data.cursor, limit=data.page_size),
+            result_type=WavePage,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=PATIENT,
         )
         if not page.cases:
             self.done = True
@@ -97,7 +104,9 @@ class WaveWorkflow:
         try:
             await workflow.start_child_workflow(
                 OutgoingTransferWorkflow.run,
-                OutgoingTransferInput(provider=data.provider, case=case, legal=data.legal, wave_date=wave_date, wave_id=data.wave_id),
+                OutgoingTransferInput(
+                    provider=data.provider, case=case, legal=data.legal, wave_date=wave_date, wave_id=data.wave_id
+                ),
                 id=case_workflow_id(data.provider, case.case_id),
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,

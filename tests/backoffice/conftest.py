@@ -11,8 +11,13 @@ def stack_env(tmp_path) -> tuple[dict, dict]:
     """Environment for an embedded stack of its own: free ports and a home under tmp_path."""
     ports = {name: free_port() for name in ("temporal", "ui", "register", "providers", "codec")}
     env = {
-        **os.environ, "WKP_HOME": str(tmp_path / ".wkp"), "WKP_TEMPORAL_ADDRESS": f"localhost:{ports['temporal']}",
-        "WKP_UI_PORT": str(ports["ui"]), "WKP_REGISTER_URL": f"http://127.0.0.1:{ports['register']}",
-        "WKP_PROVIDERS_URL": f"http://127.0.0.1:{ports['providers']}", "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS, "WKP_CODEC_PORT": str(ports["codec"]),
+        **os.environ,
+        "WKP_HOME": str(tmp_path / ".wkp"),
+        "WKP_TEMPORAL_ADDRESS": f"localhost:{ports['temporal']}",
+        "WKP_UI_PORT": str(ports["ui"]),
+        "WKP_REGISTER_URL": f"http://127.0.0.1:{ports['register']}",
+        "WKP_PROVIDERS_URL": f"http://127.0.0.1:{ports['providers']}",
+        "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
+        "WKP_CODEC_PORT": str(ports["codec"]),
     }
     return ports, env

@@ -16,8 +16,12 @@ WKP = str(Path(sys.executable).parent / "wkp")
 
 async def test_setup_creates_the_namespace_and_search_attributes_once(tmp_path):
     async with await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli(), ui=False) as env:
-        env_vars = {"PATH": "/usr/bin:/bin", "WKP_HOME": str(tmp_path), "WKP_NAMESPACE": "pensions",
-                    "WKP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host}
+        env_vars = {
+            "PATH": "/usr/bin:/bin",
+            "WKP_HOME": str(tmp_path),
+            "WKP_NAMESPACE": "pensions",
+            "WKP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
+        }
 
         def setup() -> str:
             done = subprocess.run([WKP, "cluster", "setup"], capture_output=True, text=True, env=env_vars, timeout=120)
@@ -25,7 +29,11 @@ async def test_setup_creates_the_namespace_and_search_attributes_once(tmp_path):
             return done.stdout
 
         first, second = setup(), setup()
-        listed = await env.client.operator_service.list_search_attributes(ListSearchAttributesRequest(namespace="pensions"))
+        listed = await env.client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace="pensions")
+        )
     assert first.startswith("namespace pensions: created; search attributes added: WkpPhase, ")
     assert second == "namespace pensions: exists; search attributes added: none (all registered)\n"
-    assert {key.name: key.indexed_value_type for key in ALL} == {name: listed.custom_attributes[name] for name in (key.name for key in ALL)}
+    assert {key.name: key.indexed_value_type for key in ALL} == {
+        name: listed.custom_attributes[name] for name in (key.name for key in ALL)
+    }

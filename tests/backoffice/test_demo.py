@@ -10,7 +10,6 @@ from pathlib import Path
 
 from backoffice.demo import demo_bsn
 
-
 ROOT = Path(__file__).resolve().parents[2]
 WKP = str(Path(sys.executable).parent / "wkp")
 ARTIFACTS = ROOT / "test-artifacts"  # screenshots for a person to look at; not committed
@@ -21,7 +20,9 @@ async def ui_shows_decoded_input(ui_port: int, tmp_path: Path) -> None:
 
     async with chromium_page() as page:
         await page.goto(f"http://localhost:{ui_port}/namespaces/default/workflows/wkp-out-PF-A-D-0000")
-        await page.get_by_text(f'"bsn": "{demo_bsn(0)}"').first.wait_for(timeout=60_000)  # decoded: the UI called the codec
+        await page.get_by_text(f'"bsn": "{demo_bsn(0)}"').first.wait_for(
+            timeout=60_000
+        )  # decoded: the UI called the codec
         assert await page.get_by_text('"case_id": "D-0000"').count() >= 1
         ARTIFACTS.mkdir(exist_ok=True)
         await page.screenshot(path=str(ARTIFACTS / "ui-case-decoded.png"), full_page=True)
@@ -30,7 +31,14 @@ async def ui_shows_decoded_input(ui_port: int, tmp_path: Path) -> None:
 def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_path, stack_env):
     ports, env = stack_env
     try:
-        demo = subprocess.run([WKP, "demo", "--cases", "40", "--no-progress"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        demo = subprocess.run(
+            [WKP, "demo", "--cases", "40", "--no-progress"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
         assert demo.returncode == 0, demo.stdout + demo.stderr
         assert "40 of 40 cases concluded their first attempt" in demo.stdout
         assert "transferred" in demo.stdout and "payments booked" in demo.stdout
@@ -45,14 +53,25 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
             listed = {execution["execution"]["workflowId"] for execution in json.load(response)["executions"]}
         assert {f"wkp-out-PF-A-D-{i:04d}" for i in range(40)} <= listed
 
-        again = subprocess.run([WKP, "demo", "--cases", "40", "--no-progress"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+        again = subprocess.run(
+            [WKP, "demo", "--cases", "40", "--no-progress"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
         assert "started 0 cases (40 were running already)" in again.stdout
 
         def wkp(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run([WKP, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
 
         shown = wkp("case", "show", "D-0000")
-        assert shown.returncode == 0 and shown.stdout.startswith("case D-0000: ") and "register_query       17e.1" in shown.stdout
+        assert (
+            shown.returncode == 0
+            and shown.stdout.startswith("case D-0000: ")
+            and "register_query       17e.1" in shown.stdout
+        )
         exported = wkp("audit", "export", "D-0000")
         assert exported.returncode == 0 and "-> wkp-audit-D-0000.json" in exported.stdout, exported.stderr
         replayed = wkp("audit", "replay", "wkp-audit-D-0000.json")

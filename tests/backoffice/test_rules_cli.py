@@ -46,8 +46,11 @@ def test_explain_text_is_readable():
 
 @pytest.mark.parametrize(
     ("changes", "outcome", "reason"),
-    [({"old_age_pension": "2.00"}, "lapsed", None), ({"old_age_pension": "503.24"}, "not_eligible", "above_threshold"),
-     ({"net_pension": True}, "not_eligible", "net_pension")],
+    [
+        ({"old_age_pension": "2.00"}, "lapsed", None),
+        ({"old_age_pension": "503.24"}, "not_eligible", "above_threshold"),
+        ({"net_pension": True}, "not_eligible", "net_pension"),
+    ],
 )
 def test_explain_outcomes(tmp_path, changes, outcome, reason):
     result = wkp("rules", "explain", str(write_case(tmp_path, **changes)), "--on", "2022-04-01", "--json")
@@ -91,7 +94,10 @@ def test_configured_threshold_for_a_later_year(tmp_path):
     import os
 
     path = write_case(tmp_path, participation_end="2025-03-31")
-    assert "no small-pension threshold (PW 66) is configured for 2025" in wkp("rules", "explain", str(path), "--on", "2026-01-05").stderr
+    assert (
+        "no small-pension threshold (PW 66) is configured for 2025"
+        in wkp("rules", "explain", str(path), "--on", "2026-01-05").stderr
+    )
     env = {**os.environ, "WKP_THRESHOLDS": '{"2025": "613.00"}'}
     out = json.loads(wkp("rules", "explain", str(path), "--on", "2026-01-05", "--json", env=env).stdout)
     assert out["threshold"] == "613.00" and out["outcome"] == "eligible"
@@ -111,9 +117,15 @@ def bad_json_file(tmp_path: Path) -> Path:
         (lambda tmp: ["rules", "explain", str(write_case(tmp, bsn="111222334"))], "bsn: fails the eleven-test"),
         (lambda tmp: ["rules", "explain", str(write_case(tmp, colour="blue"))], "colour: is not a known field"),
         (lambda tmp: ["rules", "explain", str(write_case(tmp, old_age_pension="1.234"))], "old_age_pension:"),
-        (lambda tmp: ["rules", "explain", "examples/case.json", "--on", "01-04-2022"], "--on: '01-04-2022' is not a date"),
+        (
+            lambda tmp: ["rules", "explain", "examples/case.json", "--on", "01-04-2022"],
+            "--on: '01-04-2022' is not a date",
+        ),
         (lambda tmp: ["rules", "due", "--after", "2022-04-01"], "give exactly one of"),
-        (lambda tmp: ["rules", "due", "--after", "2022-02-30", "--years", "1"], "--after: '2022-02-30' is not a real calendar date"),
+        (
+            lambda tmp: ["rules", "due", "--after", "2022-02-30", "--years", "1"],
+            "--after: '2022-02-30' is not a real calendar date",
+        ),
     ],
 )
 def test_bad_input_gives_one_line_naming_the_field(tmp_path, make_args, message):

@@ -24,7 +24,11 @@ def outcomes(result: subprocess.CompletedProcess) -> dict[str, str]:
 
 @pytest.mark.skipif(not EXAMPLES.is_dir(), reason="shared/scenarios/examples is not beside the repository")
 def test_the_shared_examples_give_the_outcomes_the_rulebook_expects():
-    assert outcomes(simulate(EXAMPLES / "new-small-pension.json")) == {"C-1": "transferred", "C-2": "lapsed", "C-3": "not_eligible"}
+    assert outcomes(simulate(EXAMPLES / "new-small-pension.json")) == {
+        "C-1": "transferred",
+        "C-2": "lapsed",
+        "C-3": "not_eligible",
+    }
     # C-10 consents after five failed attempts; C-11 never answers and keeps the pension.
     assert outcomes(simulate(EXAMPLES / "five-attempts-buyout.json")) == {"C-10": "bought_off", "C-11": "open"}
     assert outcomes(simulate(EXAMPLES / "incoming-transfer.json")) == {"IN-1": "applied"}
@@ -32,10 +36,22 @@ def test_the_shared_examples_give_the_outcomes_the_rulebook_expects():
 
 def test_a_bad_scenario_is_refused_with_every_problem_named(tmp_path):
     bad = {
-        "name": "bad", "provider": "PF-A", "start": "2021-01-01", "until": "2022-01-01", "providers": {},
+        "name": "bad",
+        "provider": "PF-A",
+        "start": "2021-01-01",
+        "until": "2022-01-01",
+        "providers": {},
         "register": [{"bsn": "111222333", "provider": "PF-X", "from": "2021-01-01", "to": None}],
-        "cases": [{"case_id": "C-1", "bsn": "111222334", "birth_date": "1980-01-01", "participation_end": "2021-03-31",
-                   "pension_date": "2047-01-01", "old_age_pension": "100.00"}],
+        "cases": [
+            {
+                "case_id": "C-1",
+                "bsn": "111222334",
+                "birth_date": "1980-01-01",
+                "participation_end": "2021-03-31",
+                "pension_date": "2047-01-01",
+                "old_age_pension": "100.00",
+            }
+        ],
     }
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(bad))

@@ -22,7 +22,9 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
     rows = "".join(f"V-{i:03d},{nth_bsn(300 + i)},1980-01-01,2024-06-30,2047-01-01,250.00\n" for i in range(30))
     rows += "".join(f"X-{i:03d},{nth_bsn(400 + i)},1970-01-01,2015-06-30,2037-01-01,250.00\n" for i in range(4))
     rows += "".join(f"T-{i:03d},{nth_bsn(450 + i)},1975-01-01,2018-0{i + 1}-28,2042-01-01,250.00\n" for i in range(3))
-    (tmp_path / "export.csv").write_text("case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n" + rows)
+    (tmp_path / "export.csv").write_text(
+        "case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n" + rows
+    )
     (tmp_path / "wave.csv").write_text("case_id\n" + "".join(f"V-{i:03d}\n" for i in range(20)))
     try:
         assert wkp("admin", "import", "export.csv", "--no-progress").returncode == 0
@@ -56,7 +58,9 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
         unknown = wkp("wave", "status", "W9")
         assert unknown.returncode == 2 and "no wave 'W9'" in unknown.stderr
         plan = wkp("wave", "plan", "--start", "2030-01-05", "--wave-size", "2", "--per-day", "1", "--out", "plan.json")
-        assert "plan: 4 existing small pensions in 2 waves, 2030-01-05 to 2030-01-09" in plan.stdout, plan.stdout + plan.stderr
+        assert "plan: 4 existing small pensions in 2 waves, 2030-01-05 to 2030-01-09" in plan.stdout, (
+            plan.stdout + plan.stderr
+        )
         assert (tmp_path / "plan.csv").read_text().splitlines()[1] == "17F-001,2030-01-07,X-000"  # 5 Jan is a Saturday
         art56 = wkp("wave", "start", "A56", "--cohort", "56")
         assert "wave A56 started: 3 cases" in art56.stdout, art56.stdout + art56.stderr
@@ -65,6 +69,8 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
         no_date = wkp("wave", "start", "F1", "--cohort", "17f")
         assert no_date.returncode == 2 and no_date.stderr.startswith("error: --date:")
         from_plan = wkp("wave", "start", "--plan", "plan.json")
-        assert "wave 17F-001 started: 2 cases, 50 at a time, register query on 2030-01-07" in from_plan.stdout, from_plan.stderr
+        assert "wave 17F-001 started: 2 cases, 50 at a time, register query on 2030-01-07" in from_plan.stdout, (
+            from_plan.stderr
+        )
     finally:
         wkp("down")

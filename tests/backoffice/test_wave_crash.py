@@ -83,7 +83,13 @@ async def test_a_2000_case_wave_survives_killed_worker_and_cli(tmp_path):
 
         assert "2000 rows: 2000 loaded" in await wkp("admin", "import", "export.csv", "--no-progress")
         worker = start_worker()
-        watcher = subprocess.Popen([WKP, "wave", "status", "W1", "--watch"], env=env_vars, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        watcher = subprocess.Popen(
+            [WKP, "wave", "status", "W1", "--watch"],
+            env=env_vars,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         started = await wkp("wave", "start", "W1", "--all", "--legal-date", "2022-04-04", "--window", "100")
         assert "wave W1 started: 2000 cases" in started
 

@@ -50,7 +50,10 @@ async def test_refuses_callers_without_a_valid_token():
             await client.post("/encode", content=body),
         ]
     assert [answer.status_code for answer in answers] == [401] * 4
-    assert all("111222333" not in answer.text and base64.b64encode(b"111222333").decode() not in answer.text for answer in answers)
+    assert all(
+        "111222333" not in answer.text and base64.b64encode(b"111222333").decode() not in answer.text
+        for answer in answers
+    )
 
 
 async def test_the_ui_origin_passes_the_preflight_and_others_do_not():

@@ -33,13 +33,21 @@ async def record() -> list[Path]:
         url = f"sqlite:///{Path(folder) / 'administration.db'}"
         migrate(url)
         admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
-        await simulate(validate_scenario(SCENARIO), load_basis(), histories=histories, converter=TEST_CONVERTER, administration=admin)
+        await simulate(
+            validate_scenario(SCENARIO),
+            load_basis(),
+            histories=histories,
+            converter=TEST_CONVERTER,
+            administration=admin,
+        )
         runs = defaultdict(list)
         for history in histories:
             runs[history.workflow_id].append(history)
         written = []
         for workflow_id, case_runs in runs.items():
-            subject = workflow_id.removeprefix(f"wkp-out-{SCENARIO['provider']}-").removeprefix(f"wkp-in-{SCENARIO['provider']}-")
+            subject = workflow_id.removeprefix(f"wkp-out-{SCENARIO['provider']}-").removeprefix(
+                f"wkp-in-{SCENARIO['provider']}-"
+            )
             trail = await admin.audit_trail(subject)
             path = FOLDER / f"{workflow_id}.json"
             document = export_document(workflow_id, case_runs, trail)

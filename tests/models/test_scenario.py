@@ -17,21 +17,50 @@ GOOD = {
     "until": "2030-12-31",
     "thresholds": {"2025": "613.00"},
     "extra_holidays": ["2022-05-27"],
-    "providers": {"PF-B": {"kind": "fund", "accepts": True, "down": [["2023-03-01", "2023-03-20"]]},
-                  "PF-C": {"kind": "insurer"}},
+    "providers": {
+        "PF-B": {"kind": "fund", "accepts": True, "down": [["2023-03-01", "2023-03-20"]]},
+        "PF-C": {"kind": "insurer"},
+    },
     "funding_ratios": {"PF-A": {"2022-09": 0.97, "2022-10": 1.02}},
     "register": [{"bsn": "111222333", "provider": "PF-B", "from": "2022-02-01", "to": None}],
     "plan": {"waves": [{"id": "W1", "date": "2021-09-01", "case_ids": ["C-3"]}]},
     "cases": [
-        {"case_id": "C-1", "bsn": "111222333", "birth_date": "1985-02-14", "participation_end": "2021-03-31",
-         "pension_date": "2052-02-14", "old_age_pension": 312.40},
-        {"case_id": "C-2", "bsn": "123456782", "birth_date": "1985-02-14", "participation_end": "2025-03-31",
-         "pension_date": "2052-02-14", "old_age_pension": "12.00", "consent_to_buyout": False},
-        {"case_id": "C-3", "bsn": "100000009", "birth_date": "1960-02-14", "participation_end": "2015-03-31",
-         "pension_date": "2027-02-14", "old_age_pension": "100.00"},
+        {
+            "case_id": "C-1",
+            "bsn": "111222333",
+            "birth_date": "1985-02-14",
+            "participation_end": "2021-03-31",
+            "pension_date": "2052-02-14",
+            "old_age_pension": 312.40,
+        },
+        {
+            "case_id": "C-2",
+            "bsn": "123456782",
+            "birth_date": "1985-02-14",
+            "participation_end": "2025-03-31",
+            "pension_date": "2052-02-14",
+            "old_age_pension": "12.00",
+            "consent_to_buyout": False,
+        },
+        {
+            "case_id": "C-3",
+            "bsn": "100000009",
+            "birth_date": "1960-02-14",
+            "participation_end": "2015-03-31",
+            "pension_date": "2027-02-14",
+            "old_age_pension": "100.00",
+        },
     ],
-    "incoming": [{"transfer_id": "IN-1", "from_provider": "PF-C", "bsn": "123456782", "birth_date": "1990-07-01",
-                  "amount": "2345.67", "received": "2022-05-02"}],
+    "incoming": [
+        {
+            "transfer_id": "IN-1",
+            "from_provider": "PF-C",
+            "bsn": "123456782",
+            "birth_date": "1990-07-01",
+            "amount": "2345.67",
+            "received": "2022-05-02",
+        }
+    ],
 }
 
 
@@ -89,7 +118,9 @@ def test_every_cross_field_problem_is_listed_at_once():
 def test_a_needed_threshold_missing_is_refused():
     raw = copy.deepcopy(GOOD)
     del raw["thresholds"]
-    assert problems_of(raw) == ["cases[1].participation_end: no small-pension threshold (PW 66) for 2025; add it under thresholds"]
+    assert problems_of(raw) == [
+        "cases[1].participation_end: no small-pension threshold (PW 66) for 2025; add it under thresholds"
+    ]
 
 
 def test_a_threshold_below_the_statutory_one_is_refused():

@@ -28,7 +28,13 @@ def test_money_serialises_to_json_as_a_string():
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [("12.345", "more than two decimals"), ("abc", "not an amount"), ("-1.00", "negative"), ("NaN", "not an amount"), (True, "boolean")],
+    [
+        ("12.345", "more than two decimals"),
+        ("abc", "not an amount"),
+        ("-1.00", "negative"),
+        ("NaN", "not an amount"),
+        (True, "boolean"),
+    ],
 )
 def test_money_refuses_what_is_not_money(raw, reason):
     with pytest.raises(ValidationError, match=reason):
@@ -42,7 +48,13 @@ def test_bsn_passes_the_eleven_test(good):
 
 @pytest.mark.parametrize(
     ("bad", "reason"),
-    [("111222334", "eleven-test"), ("12345678", "9 digits"), ("1234567890", "9 digits"), ("12345678a", "9 digits"), ("000000000", "all zeros")],
+    [
+        ("111222334", "eleven-test"),
+        ("12345678", "9 digits"),
+        ("1234567890", "9 digits"),
+        ("12345678a", "9 digits"),
+        ("000000000", "all zeros"),
+    ],
 )
 def test_bad_bsn_is_refused(bad, reason):
     with pytest.raises(ValidationError, match=reason):
@@ -81,7 +93,12 @@ def test_events_need_the_fields_of_their_type():
         type="register_query", date="2022-04-01", due="2022-04-01", article="17e.2", answer="accruing", provider="PF-B"
     )
     assert event.model_dump(mode="json", exclude_none=True) == {
-        "type": "register_query", "date": "2022-04-01", "due": "2022-04-01", "article": "17e.2", "answer": "accruing", "provider": "PF-B",
+        "type": "register_query",
+        "date": "2022-04-01",
+        "due": "2022-04-01",
+        "article": "17e.2",
+        "answer": "accruing",
+        "provider": "PF-B",
     }
 
 

@@ -27,7 +27,9 @@ def test_counting_ignores_input_order():
 
 
 def test_five_failed_attempts_span_at_least_four_years():
-    new_case = make_case(participation_end=date(2019, 6, 30), pension_date=date(2057, 4, 12), birth_date=date(1990, 4, 12))
+    new_case = make_case(
+        participation_end=date(2019, 6, 30), pension_date=date(2057, 4, 12), birth_date=date(1990, 4, 12)
+    )
     failures = yearly(date(2019, 7, 1), 5)
     on_fifth = buyout_decision(new_case, date(2023, 7, 1), failures)
     assert on_fifth.allowed and on_fifth.route is BuyoutRoute.FIVE_FAILED_ATTEMPTS
@@ -96,7 +98,9 @@ def test_options_and_earliest_date_per_regime():
     cohort = make_case(participation_end=date(2018, 6, 30), birth_date=date(1980, 1, 1), pension_date=date(2047, 1, 1))
     assert earliest_buyout_date(cohort) == date(2024, 1, 1)
 
-    existing = make_case(participation_end=date(2015, 5, 31), birth_date=date(1970, 1, 1), pension_date=date(2037, 1, 1))
+    existing = make_case(
+        participation_end=date(2015, 5, 31), birth_date=date(1970, 1, 1), pension_date=date(2037, 1, 1)
+    )
     assert earliest_buyout_date(existing) == date(2017, 5, 31)
 
     # A cohort date after the pension date is no route at all.

@@ -5,7 +5,10 @@ import pytest
 from rules.calendar import LegalCalendar
 from rules.plan import phased_plan
 
-CASES = [(f"E-{i:02d}", date(2014, 1, 31)) for i in range(25)] + [("N-1", date(2021, 3, 31)), ("T-1", date(2017, 6, 30))]
+CASES = [(f"E-{i:02d}", date(2014, 1, 31)) for i in range(25)] + [
+    ("N-1", date(2021, 3, 31)),
+    ("T-1", date(2017, 6, 30)),
+]
 
 
 def test_only_existing_small_pensions_in_waves_spaced_by_register_capacity():

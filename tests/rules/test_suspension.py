@@ -6,7 +6,11 @@ import pytest
 from models.provider import ProviderKind
 from rules.suspension import check_transfer, ratio_month
 
-RATIOS = {("PF-A", "2022-09"): Decimal("0.97"), ("PF-A", "2022-10"): Decimal("1.02"), ("PF-B", "2022-10"): Decimal("0.99")}
+RATIOS = {
+    ("PF-A", "2022-09"): Decimal("0.97"),
+    ("PF-A", "2022-10"): Decimal("1.02"),
+    ("PF-B", "2022-10"): Decimal("0.99"),
+}
 
 
 def lookup(provider: str, month: str) -> Decimal | None:
@@ -20,14 +24,18 @@ def test_the_ratio_of_the_previous_month_end_governs_the_whole_month():
 
 
 def test_transferring_fund_below_100_percent_suspends_until_next_month():
-    check = check_transfer(date(2022, 10, 12), [("PF-A", ProviderKind.FUND), ("PF-C", ProviderKind.INSURER)], lookup, Decimal("1.10"))
+    check = check_transfer(
+        date(2022, 10, 12), [("PF-A", ProviderKind.FUND), ("PF-C", ProviderKind.INSURER)], lookup, Decimal("1.10")
+    )
     assert not check.allowed
     assert check.blocking_provider == "PF-A" and check.ratio == Decimal("0.97")
     assert check.recheck_on == date(2022, 11, 1)
 
 
 def test_receiving_fund_below_100_percent_also_suspends():
-    check = check_transfer(date(2022, 11, 1), [("PF-A", ProviderKind.FUND), ("PF-B", ProviderKind.FUND)], lookup, Decimal("1.10"))
+    check = check_transfer(
+        date(2022, 11, 1), [("PF-A", ProviderKind.FUND), ("PF-B", ProviderKind.FUND)], lookup, Decimal("1.10")
+    )
     assert not check.allowed and check.blocking_provider == "PF-B"
 
 

@@ -84,8 +84,14 @@ def test_eligibility(pension, emigrated, net, verdict, reason, article):
 
 def test_eligibility_uses_the_threshold_of_the_year_participation_ended():
     # 590.00 is below 2023's 594.89 but above 2022's 520.35.
-    assert assess(make_case(participation_end=date(2023, 1, 31), old_age_pension="590.00"), table).verdict is Verdict.ELIGIBLE
-    assert assess(make_case(participation_end=date(2022, 12, 31), old_age_pension="590.00"), table).verdict is Verdict.NOT_ELIGIBLE
+    assert (
+        assess(make_case(participation_end=date(2023, 1, 31), old_age_pension="590.00"), table).verdict
+        is Verdict.ELIGIBLE
+    )
+    assert (
+        assess(make_case(participation_end=date(2022, 12, 31), old_age_pension="590.00"), table).verdict
+        is Verdict.NOT_ELIGIBLE
+    )
 
 
 def test_eligibility_with_a_missing_threshold_fails_loudly():

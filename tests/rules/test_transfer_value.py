@@ -38,7 +38,13 @@ def test_without_interest_and_mortality_the_factor_is_the_number_of_payment_year
 def test_a_year_without_a_rate_is_a_clear_error(basis):
     rates = DiscountRates(name="R", source="test", illustrative=True, rule="r", percent_per_year={2022: Decimal("1")})
     with pytest.raises(LookupError, match="no discount rate for 2023"):
-        transfer_value(Decimal("100"), date(1980, 1, 1), date(2047, 1, 1), date(2023, 1, 2), basis.model_copy(update={"rates": rates}))
+        transfer_value(
+            Decimal("100"),
+            date(1980, 1, 1),
+            date(2047, 1, 1),
+            date(2023, 1, 2),
+            basis.model_copy(update={"rates": rates}),
+        )
 
 
 def test_transfer_date_must_lie_before_the_pension_date(basis):

@@ -20,8 +20,12 @@ def wkp(tmp_path: Path, env: dict, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_init_and_import_from_the_command_line(tmp_path, database_url):
-    env = {**os.environ, "WKP_HOME": str(tmp_path / ".wkp"), "WKP_DATABASE_URL": database_url,
-           "WKP_BSN_KEY": base64.b64encode(secrets.token_bytes(32)).decode()}
+    env = {
+        **os.environ,
+        "WKP_HOME": str(tmp_path / ".wkp"),
+        "WKP_DATABASE_URL": database_url,
+        "WKP_BSN_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+    }
     init = wkp(tmp_path, env, "admin", "init")
     assert init.returncode == 0, init.stderr
     assert "administration ready" in init.stdout
@@ -37,7 +41,10 @@ def test_init_and_import_from_the_command_line(tmp_path, database_url):
     assert "2 rows: 0 loaded, 1 unchanged, 1 rejected" in again.stdout
 
     missing = wkp(tmp_path, env, "admin", "import", "nope.csv")
-    assert missing.returncode == 2 and missing.stderr.strip() == "error: nope.csv: cannot be read (no such file or directory)"
+    assert (
+        missing.returncode == 2
+        and missing.stderr.strip() == "error: nope.csv: cannot be read (no such file or directory)"
+    )
 
 
 def test_a_bad_key_is_a_clear_error(tmp_path):

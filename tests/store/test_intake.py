@@ -15,7 +15,10 @@ from store.intake import import_entitlements
 from store.repository import Administration
 from store.schema import Entitlement, Participant
 
-HEADER = "case_id,bsn,birth_date,participation_end,pension_date,old_age_pension,net_pension,emigrated_eu_notified,consent_to_buyout,death_date\n"
+HEADER = (
+    "case_id,bsn,birth_date,participation_end,pension_date,old_age_pension,"
+    "net_pension,emigrated_eu_notified,consent_to_buyout,death_date\n"
+)
 
 
 def valid_bsn(n: int) -> str:
@@ -61,7 +64,10 @@ async def test_good_rows_load_bad_rows_are_reported_and_reimport_changes_nothing
     report = await import_entitlements(admin, path, rejects)
     assert (report.rows, report.loaded, report.unchanged, report.rejected_rows) == (7, 3, 0, 4)
     assert [(r["line"], r["case_id"], r["field"]) for r in rejects_of(rejects)] == [
-        ("3", "C-2", "bsn"), ("5", "C-4", "old_age_pension"), ("7", "C-6", "pension_date"), ("8", "C-7", ""),
+        ("3", "C-2", "bsn"),
+        ("5", "C-4", "old_age_pension"),
+        ("7", "C-6", "pension_date"),
+        ("8", "C-7", ""),
     ]
     assert "111222334" not in rejects.read_text()
     assert await counts(admin) == (3, 3)
@@ -74,7 +80,9 @@ async def test_good_rows_load_bad_rows_are_reported_and_reimport_changes_nothing
 
 
 async def test_changed_data_for_a_known_case_is_rejected_not_overwritten(admin, tmp_path):
-    await import_entitlements(admin, write(tmp_path, "C-1,111222333,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n"), tmp_path / "r1.csv")
+    await import_entitlements(
+        admin, write(tmp_path, "C-1,111222333,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n"), tmp_path / "r1.csv"
+    )
     changed = write(tmp_path, "C-1,111222333,1985-02-14,2021-03-31,2052-02-14,400.00,,,,\n", name="b.csv")
     report = await import_entitlements(admin, changed, tmp_path / "r2.csv")
     assert report.rejected_rows == 1
@@ -93,7 +101,10 @@ async def test_duplicates_within_a_file_and_conflicting_birth_dates(admin, tmp_p
     report = await import_entitlements(admin, path, tmp_path / "r.csv", batch_size=1)
     assert (report.loaded, report.unchanged, report.rejected_rows) == (1, 1, 2)
     reasons = [r["reason"] for r in rejects_of(tmp_path / "r.csv")]
-    assert reasons == ["appears again with other data (first on line 2)", "differs from the birth date already recorded for this BSN"]
+    assert reasons == [
+        "appears again with other data (first on line 2)",
+        "differs from the birth date already recorded for this BSN",
+    ]
 
 
 async def test_a_bad_header_refuses_the_whole_file(admin, tmp_path):
@@ -124,7 +135,9 @@ async def test_bsn_is_not_readable_in_the_sqlite_file(tmp_path, bsn_key):
     url = f"sqlite:///{tmp_path / 'embedded.db'}"
     migrate(url)
     admin = Administration(make_async_engine(url), BsnProtector(bsn_key))
-    await import_entitlements(admin, write(tmp_path, "C-1,111222333,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n"), tmp_path / "r.csv")
+    await import_entitlements(
+        admin, write(tmp_path, "C-1,111222333,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n"), tmp_path / "r.csv"
+    )
     assert (await admin.load_case("C-1")).bsn == "111222333"
     await admin.engine.dispose()  # checkpoint and close, so everything is on disk
     database_files = list(tmp_path.glob("embedded.db*"))

@@ -5,7 +5,20 @@ from sqlalchemy import create_engine, inspect
 from store.database import downgrade, migrate, sync_url
 from store.schema import Base
 
-TABLES = {"participants", "entitlements", "providers", "funding_ratios", "transfer_cases", "payments", "receipts", "letters", "audit_log", "waves", "wave_members", "register_usage"}
+TABLES = {
+    "participants",
+    "entitlements",
+    "providers",
+    "funding_ratios",
+    "transfer_cases",
+    "payments",
+    "receipts",
+    "letters",
+    "audit_log",
+    "waves",
+    "wave_members",
+    "register_usage",
+}
 
 
 def tables(url: str) -> set[str]:

@@ -33,8 +33,12 @@ async def add_case(admin, **overrides):
 
 def payment(key="wkp-out-PF-A-C-1/pay/1", amount="3896.78") -> PaymentBooking:
     return PaymentBooking(
-        idempotency_key=key, case_id="C-1", kind=PaymentKind.TRANSFER, counterparty="PF-B",
-        amount=amount, transfer_date=date(2022, 4, 1),
+        idempotency_key=key,
+        case_id="C-1",
+        kind=PaymentKind.TRANSFER,
+        counterparty="PF-B",
+        amount=amount,
+        transfer_date=date(2022, 4, 1),
     )
 
 
@@ -75,7 +79,9 @@ async def test_concurrent_bookings_of_one_key_make_one_row(admin):
     assert await payment_rows(admin) == [("wkp-out-PF-A-C-1/pay/1", Decimal("3896.78"))]
 
 
-async def test_a_crash_between_booking_and_commit_books_nothing_and_the_retry_books_once(admin, database_url, bsn_key_b64):
+async def test_a_crash_between_booking_and_commit_books_nothing_and_the_retry_books_once(
+    admin, database_url, bsn_key_b64
+):
     """A separate process books the payment inside a transaction and dies (os._exit) before
     committing; the retry books it exactly once."""
     await add_case(admin)
@@ -110,12 +116,19 @@ async def test_a_crash_between_booking_and_commit_books_nothing_and_the_retry_bo
 
 async def test_receipt_is_booked_once_and_applied_once(admin):
     receipt = ReceiptBooking(
-        idempotency_key="wkp-in-PF-A-IN-1/receipt", transfer_id="IN-1", from_provider="PF-C", bsn="123456782",
-        birth_date=date(1990, 7, 1), amount="2345.67", received=date(2022, 1, 31),
+        idempotency_key="wkp-in-PF-A-IN-1/receipt",
+        transfer_id="IN-1",
+        from_provider="PF-C",
+        bsn="123456782",
+        birth_date=date(1990, 7, 1),
+        amount="2345.67",
+        received=date(2022, 1, 31),
     )
     first, again = await admin.book_receipt(receipt), await admin.book_receipt(receipt)
     assert first.created and not again.created and first.id == again.id
-    application = ApplyIncoming(idempotency_key=receipt.idempotency_key, applied_on=date(2022, 2, 28), rights_annual_pension="151.20")
+    application = ApplyIncoming(
+        idempotency_key=receipt.idempotency_key, applied_on=date(2022, 2, 28), rights_annual_pension="151.20"
+    )
     applied = await asyncio.gather(*(admin.apply_incoming(application) for _ in range(5)))
     assert sum(a.created for a in applied) == 1
     assert applied[0].applied_on == date(2022, 2, 28) and applied[0].rights_annual_pension == Decimal("151.20")
@@ -127,9 +140,19 @@ async def test_receipt_is_booked_once_and_applied_once(admin):
 
 async def test_letters_are_rendered_queued_once_and_cite_their_article(admin):
     request = LetterRequest(
-        idempotency_key="wkp-in-PF-A-IN-1/letter", subject_id="IN-1", kind=LetterKind.TRANSFER_APPLIED, due=date(2022, 3, 14),
-        context={"transfer_id": "IN-1", "received": "2022-01-31", "from_provider": "PF-C", "amount": "2345.67",
-                 "applied_on": "2022-02-28", "rights_annual_pension": "151.20", "provider": "PF-A"},
+        idempotency_key="wkp-in-PF-A-IN-1/letter",
+        subject_id="IN-1",
+        kind=LetterKind.TRANSFER_APPLIED,
+        due=date(2022, 3, 14),
+        context={
+            "transfer_id": "IN-1",
+            "received": "2022-01-31",
+            "from_provider": "PF-C",
+            "amount": "2345.67",
+            "applied_on": "2022-02-28",
+            "rights_annual_pension": "151.20",
+            "provider": "PF-A",
+        },
     )
     first, again = await admin.queue_letter(request), await admin.queue_letter(request)
     assert first.created and not again.created
@@ -139,8 +162,13 @@ async def test_letters_are_rendered_queued_once_and_cite_their_article(admin):
 
 async def test_audit_log_is_append_only_and_idempotent(admin):
     step = AuditStep(
-        idempotency_key="wkp-out-PF-A-C-1/query/1", subject_id="C-1", step="register_query", article="17e.1",
-        due=date(2022, 3, 31), actual=date(2021, 4, 1), details={"answer": "not_accruing"},
+        idempotency_key="wkp-out-PF-A-C-1/query/1",
+        subject_id="C-1",
+        step="register_query",
+        article="17e.1",
+        due=date(2022, 3, 31),
+        actual=date(2021, 4, 1),
+        details={"answer": "not_accruing"},
     )
     first = await admin.record_audit_step(step)
     assert await admin.record_audit_step(step) == first
@@ -165,7 +193,9 @@ async def test_providers_funding_ratios_and_case_projection(admin):
         await admin.provider("PF-X")
 
     await add_case(admin)
-    projection = CaseProjection(case_id="C-1", regime="17e", status="awaiting_query", next_due=date(2022, 3, 31), next_due_article="17e.1")
+    projection = CaseProjection(
+        case_id="C-1", regime="17e", status="awaiting_query", next_due=date(2022, 3, 31), next_due_article="17e.1"
+    )
     await admin.save_case_projection(projection)
     await admin.save_case_projection(projection.model_copy(update={"status": "transferred", "outcome": "transferred"}))
     stored = await admin.case_projection("C-1")

@@ -11,8 +11,13 @@ PROFILES = {
     "PF-D": ProviderProfile.model_validate({"kind": "fund", "down": [["2023-03-01", "2023-03-20"]]}),
 }
 PAYMENT = {
-    "from_provider": "PF-A", "case_reference": "C-1", "bsn": "111222333", "birth_date": "1985-02-14",
-    "client_number": "PF-B-abc", "amount": "3896.78", "transfer_date": "2022-04-01",
+    "from_provider": "PF-A",
+    "case_reference": "C-1",
+    "bsn": "111222333",
+    "birth_date": "1985-02-14",
+    "client_number": "PF-B-abc",
+    "amount": "3896.78",
+    "transfer_date": "2022-04-01",
 }
 
 
@@ -21,7 +26,9 @@ def http(app) -> httpx.AsyncClient:
 
 
 async def pay(client, provider="PF-B", key="k-1", **changes):
-    return await client.post(f"/v1/providers/{provider}/transfers", json={**PAYMENT, **changes}, headers={"Idempotency-Key": key})
+    return await client.post(
+        f"/v1/providers/{provider}/transfers", json={**PAYMENT, **changes}, headers={"Idempotency-Key": key}
+    )
 
 
 async def test_a_repeat_returns_the_first_result_and_the_ledger_holds_one_entry():

@@ -20,7 +20,13 @@ def client_for(app, token="register-token") -> RegisterClient:
 
 @pytest.mark.parametrize(
     ("as_of", "provider"),
-    [(date(2022, 1, 31), None), (date(2022, 2, 1), "PF-B"), (date(2023, 12, 31), "PF-B"), (date(2024, 1, 1), None), (date(2030, 1, 1), "PF-C")],
+    [
+        (date(2022, 1, 31), None),
+        (date(2022, 2, 1), "PF-B"),
+        (date(2023, 12, 31), "PF-B"),
+        (date(2024, 1, 1), None),
+        (date(2030, 1, 1), "PF-C"),
+    ],
 )
 async def test_answers_follow_the_accrual_spells(as_of, provider):
     async with client_for(create_register_app(SPELLS)) as client:

@@ -62,9 +62,17 @@ async def test_providers_stub_alone(serve, tmp_path):
     port = serve("stubs.providers", "--profiles", str(profiles))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
         response = await client.post(
-            "/v1/providers/PF-B/transfers", headers={"Idempotency-Key": "k"},
-            json={"from_provider": "PF-A", "case_reference": "C-1", "bsn": "111222333", "birth_date": "1985-02-14",
-                  "client_number": "c", "amount": "10.00", "transfer_date": "2022-04-01"},
+            "/v1/providers/PF-B/transfers",
+            headers={"Idempotency-Key": "k"},
+            json={
+                "from_provider": "PF-A",
+                "case_reference": "C-1",
+                "bsn": "111222333",
+                "birth_date": "1985-02-14",
+                "client_number": "c",
+                "amount": "10.00",
+                "transfer_date": "2022-04-01",
+            },
         )
         assert response.json()["status"] == "accepted"
         assert len((await client.get("/v1/ledger")).json()) == 1

@@ -20,7 +20,6 @@ from rules.suspension import check_transfer
 from rules.thresholds import ThresholdTable
 from rules.transfer_value import transfer_value
 
-
 UNDERFUNDED = Decimal("0.95")
 
 
@@ -50,8 +49,12 @@ def probe(data: ProbeInput) -> ProbeResult:
         first_query_due=first_query_due(case.participation_end),
         payment_due=LegalCalendar([date(2022, 5, 27)]).add_working_days(data.on, 10),
         buyout_allowed=buyout_decision(case, data.on + timedelta(days=5 * 366), failures).allowed,
-        suspended=not check_transfer(data.on, [("PF-A", ProviderKind.FUND)], lambda provider, month: UNDERFUNDED).allowed,
-        transfer_value=str(transfer_value(case.old_age_pension, case.birth_date, case.pension_date, data.on, data.basis).value),
+        suspended=not check_transfer(
+            data.on, [("PF-A", ProviderKind.FUND)], lambda provider, month: UNDERFUNDED
+        ).allowed,
+        transfer_value=str(
+            transfer_value(case.old_age_pension, case.birth_date, case.pension_date, data.on, data.basis).value
+        ),
     )
 
 

@@ -36,7 +36,9 @@ LEGAL_TODAY = date(2022, 4, 4)  # a Monday
 
 def start_worker(env_vars: dict, log: Path) -> subprocess.Popen:
     with open(log, "ab") as sink:
-        return subprocess.Popen([sys.executable, "worker.py"], cwd=ROOT, env={**os.environ, **env_vars}, stderr=sink, stdout=sink)
+        return subprocess.Popen(
+            [sys.executable, "worker.py"], cwd=ROOT, env={**os.environ, **env_vars}, stderr=sink, stdout=sink
+        )
 
 
 async def test_worker_killed_mid_payment_batch_pays_each_case_exactly_once(tmp_path):
@@ -55,7 +57,8 @@ async def test_worker_killed_mid_payment_batch_pays_each_case_exactly_once(tmp_p
     spells = [AccrualSpell.model_validate({"bsn": c.bsn, "provider": "PF-B", "from": "2020-01-01"}) for c in cases]
     some_paid = asyncio.Event()
     providers_app = create_providers_app(
-        {"PF-B": ProviderProfile(kind="fund")}, latency_ms=400,
+        {"PF-B": ProviderProfile(kind="fund")},
+        latency_ms=400,
         on_entry=lambda entry: some_paid.set() if len(ledger) >= 5 else None,
     )
     ledger = providers_app.state.ledger
@@ -72,8 +75,10 @@ async def test_worker_killed_mid_payment_batch_pays_each_case_exactly_once(tmp_p
         worker = start_worker(worker_env, log)
         handles = [
             await env.client.start_workflow(
-                OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
-                id=f"wkp-out-PF-A-{case.case_id}", task_queue="crash-test",
+                OutgoingTransferWorkflow.run,
+                OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
+                id=f"wkp-out-PF-A-{case.case_id}",
+                task_queue="crash-test",
             )
             for case in cases
         ]

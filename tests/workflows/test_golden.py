@@ -42,4 +42,6 @@ async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_p
     finally:
         sys.modules.pop("outgoing_changed", None)
     assert not verdict.replays
-    assert "Nondeterminism error" in verdict.text(transferred.workflow_id) and "HistoryEvent(id: " in verdict.text(transferred.workflow_id)
+    assert "Nondeterminism error" in verdict.text(transferred.workflow_id) and "HistoryEvent(id: " in verdict.text(
+        transferred.workflow_id
+    )

@@ -44,7 +44,9 @@ CASES = {
     # the art. 56 cohort, queried long after 2019-12-31 (56.2)
     "A": (make_case(case_id="OV-A", bsn=nth_bsn(903), participation_end=date(2018, 5, 31)), date(2022, 4, 4), "W3"),
 }
-SPELLS = [AccrualSpell.model_validate({"bsn": CASES[k][0].bsn, "provider": "PF-B", "from": "2022-01-01"}) for k in ("P", "T")]
+SPELLS = [
+    AccrualSpell.model_validate({"bsn": CASES[k][0].bsn, "provider": "PF-B", "from": "2022-01-01"}) for k in ("P", "T")
+]
 TOKEN = "operator-token"
 
 
@@ -73,8 +75,14 @@ async def operator_world(tmp_path, basis):
                 offset = amsterdam_midnight(legal_date) + timedelta(hours=10) - now
                 await env.client.start_workflow(
                     OutgoingTransferWorkflow.run,
-                    OutgoingTransferInput(provider="PF-A", case=case, legal=LegalSettings(clock_offset_s=offset.total_seconds()), wave_id=wave_id),
-                    id=f"wkp-out-PF-A-{case.case_id}", task_queue="operators",
+                    OutgoingTransferInput(
+                        provider="PF-A",
+                        case=case,
+                        legal=LegalSettings(clock_offset_s=offset.total_seconds()),
+                        wave_id=wave_id,
+                    ),
+                    id=f"wkp-out-PF-A-{case.case_id}",
+                    task_queue="operators",
                 )
             yield env
     await admin.engine.dispose()
@@ -100,7 +108,9 @@ async def test_cases_are_found_by_each_search_attribute_after_it_changed(operato
     }
     # Visibility is eventually consistent: ask until each answer settles on what is expected.
     answers = {
-        query: await eventually(lambda query=query: found(client, query), lambda result, expected=expected: result == expected, timeout=30)
+        query: await eventually(
+            lambda query=query: found(client, query), lambda result, expected=expected: result == expected, timeout=30
+        )
         for query, expected in expectations.items()
     }
     assert answers == expectations
@@ -110,7 +120,9 @@ async def test_cases_are_found_by_each_search_attribute_after_it_changed(operato
 
 
 async def test_histories_hold_no_bsn_or_birth_date_and_the_codec_server_reads_them_only_with_a_token(operator_world):
-    await asyncio.wait_for(operator_world.client.get_workflow_handle("wkp-out-PF-A-OV-T").result(), timeout=60)  # paid and closed
+    await asyncio.wait_for(
+        operator_world.client.get_workflow_handle("wkp-out-PF-A-OV-T").result(), timeout=60
+    )  # paid and closed
     address = operator_world.client.service_client.config.target_host
     raw_client = await Client.connect(address)  # no codec: what anyone with access to the store sees
     history = await raw_client.get_workflow_handle("wkp-out-PF-A-OV-T").fetch_history()

@@ -4,24 +4,30 @@ the time-skipping server: one scenario, one case per path, dates asserted agains
 from datetime import date
 
 import pytest
-
 from temporalio import activity
 from temporalio.worker import Replayer
 
 from backoffice.simulate import simulate
 from models.steps import QUERY_PENSION_REGISTER, RegisterQueryInput
-from worker import WORKFLOWS
 from rules.calendar import LegalCalendar
 from rules.scenario import validate_scenario
 from tests.conftest import TEST_CONVERTER, nth_bsn
+from worker import WORKFLOWS
 
 calendar = LegalCalendar()
 D = date.fromisoformat
 
 
 def case(n: int, end: str, pension: str = "2050-01-01", amount: str = "300.00", **extra) -> dict:
-    return {"case_id": f"C-{n}", "bsn": nth_bsn(n), "birth_date": "1980-01-01", "participation_end": end,
-            "pension_date": pension, "old_age_pension": amount, **extra}
+    return {
+        "case_id": f"C-{n}",
+        "bsn": nth_bsn(n),
+        "birth_date": "1980-01-01",
+        "participation_end": end,
+        "pension_date": pension,
+        "old_age_pension": amount,
+        **extra,
+    }
 
 
 def accrues(n: int, provider: str, start: str) -> dict:
@@ -29,11 +35,20 @@ def accrues(n: int, provider: str, start: str) -> dict:
 
 
 SCENARIO = {
-    "name": "all-paths", "provider": "PF-A", "start": "2021-01-01", "until": "2026-06-30",
+    "name": "all-paths",
+    "provider": "PF-A",
+    "start": "2021-01-01",
+    "until": "2026-06-30",
     "providers": {"PF-B": {"kind": "fund"}, "PF-R": {"kind": "insurer", "accepts": False}, "PF-U": {"kind": "fund"}},
     "funding_ratios": {"PF-U": {"2022-09": 0.95}},
-    "register": [accrues(1, "PF-B", "2020-01-01"), accrues(2, "PF-B", "2023-01-01"), accrues(3, "PF-R", "2020-01-01"),
-                 accrues(8, "PF-B", "2020-01-01"), accrues(9, "PF-B", "2020-01-01"), accrues(11, "PF-U", "2020-01-01")],
+    "register": [
+        accrues(1, "PF-B", "2020-01-01"),
+        accrues(2, "PF-B", "2023-01-01"),
+        accrues(3, "PF-R", "2020-01-01"),
+        accrues(8, "PF-B", "2020-01-01"),
+        accrues(9, "PF-B", "2020-01-01"),
+        accrues(11, "PF-U", "2020-01-01"),
+    ],
     "plan": {"waves": [{"id": "W1", "date": "2021-09-01", "case_ids": ["C-9", "C-10"]}]},
     "cases": [
         case(1, "2021-03-31"),  # found on the first query
@@ -54,8 +69,22 @@ SCENARIO = {
         case(16, "2021-03-31", net_pension=True),  # net pension
     ],
     "incoming": [
-        {"transfer_id": "IN-1", "from_provider": "PF-B", "bsn": nth_bsn(50), "birth_date": "1990-07-01", "amount": "2345.67", "received": "2022-01-31"},
-        {"transfer_id": "IN-2", "from_provider": "PF-B", "bsn": nth_bsn(51), "birth_date": "1990-07-01", "amount": "100.00", "received": "2022-04-30"},
+        {
+            "transfer_id": "IN-1",
+            "from_provider": "PF-B",
+            "bsn": nth_bsn(50),
+            "birth_date": "1990-07-01",
+            "amount": "2345.67",
+            "received": "2022-01-31",
+        },
+        {
+            "transfer_id": "IN-2",
+            "from_provider": "PF-B",
+            "bsn": nth_bsn(51),
+            "birth_date": "1990-07-01",
+            "amount": "100.00",
+            "received": "2022-04-30",
+        },
     ],
 }
 
@@ -86,7 +115,12 @@ async def test_found_on_first_query(results):
     first = results["C-1"]
     assert first["outcome"] == "transferred"
     [query] = events(results, "C-1", "register_query")
-    assert (query["date"], query["due"], query["article"], query["provider"]) == ("2021-04-01", "2022-03-31", "17e.1", "PF-B")
+    assert (query["date"], query["due"], query["article"], query["provider"]) == (
+        "2021-04-01",
+        "2022-03-31",
+        "17e.1",
+        "PF-B",
+    )
     [payment] = events(results, "C-1", "payment")
     paid_within_ten_working_days(payment, D("2021-04-01"))
     assert payment["due"] == "2021-04-19"  # Good Friday and Easter Monday do not count
@@ -135,7 +169,11 @@ async def test_the_2018_cohort_may_be_bought_off_from_2024_with_consent(results)
     first = results["C-7"]["events"][0]
     assert (first["type"], first["letter"], first["article"]) == ("participant_informed", "art56_notice", "56.1")
     breach = events(results, "C-7", "deadline_breached")[0]
-    assert (breach["date"], breach["due"], breach["article"]) == ("2021-01-01", "2019-12-31", "56.2")  # Besluit 24: goes on
+    assert (breach["date"], breach["due"], breach["article"]) == (
+        "2021-01-01",
+        "2019-12-31",
+        "56.2",
+    )  # Besluit 24: goes on
     [offer] = events(results, "C-7", "buyout_offered")
     assert (offer["date"], offer["article"], offer["failed_attempts"]) == ("2024-01-01", "66.2", 4)
     assert results["C-7"]["outcome"] == "bought_off"
@@ -182,7 +220,10 @@ async def test_receiving_side_applies_within_a_month_and_informs_within_ten_work
     month_end = {e["type"]: e for e in results["IN-1"]["events"]}
     assert month_end["received"]["date"] == "2022-01-31"
     assert month_end["value_applied"]["due"] == "2022-02-28"  # no 31 February: the month's last day
-    assert month_end["participant_informed"]["due"] == calendar.add_working_days(D(month_end["value_applied"]["date"]), 10).isoformat()
+    assert (
+        month_end["participant_informed"]["due"]
+        == calendar.add_working_days(D(month_end["value_applied"]["date"]), 10).isoformat()
+    )
     weekend = {e["type"]: e for e in results["IN-2"]["events"]}
     assert weekend["value_applied"]["date"] == "2022-05-02" and weekend["value_applied"]["due"] == "2022-05-30"
     assert results["IN-1"]["outcome"] == results["IN-2"]["outcome"] == "applied"
@@ -198,6 +239,7 @@ async def test_every_recorded_history_replays_without_nondeterminism(simulated):
     histories = simulated[1]
     assert len(histories) > len(SCENARIO["cases"]) + len(SCENARIO["incoming"])  # continue-as-new made several runs
     replayer = Replayer(workflows=WORKFLOWS, data_converter=TEST_CONVERTER)
+
     async def each():
         for history in histories:
             yield history
@@ -205,7 +247,6 @@ async def test_every_recorded_history_replays_without_nondeterminism(simulated):
     outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     failures = {run_id: str(error) for run_id, error in outcome.replay_failures.items()}
     assert failures == {}
-
 
 
 async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guessing(basis):
@@ -225,7 +266,10 @@ async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guess
         async with build_worker(env.client, "no-threshold", activities=_NoActivities()):
             with pytest.raises(WorkflowFailureError) as failed:
                 await env.client.execute_workflow(
-                    OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case), id="wkp-out-PF-A-C-1", task_queue="no-threshold"
+                    OutgoingTransferWorkflow.run,
+                    OutgoingTransferInput(provider="PF-A", case=case),
+                    id="wkp-out-PF-A-C-1",
+                    task_queue="no-threshold",
                 )
     assert "no small-pension threshold (PW 66) is configured for 2025" in str(failed.value.cause)
 

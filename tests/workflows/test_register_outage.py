@@ -11,7 +11,9 @@ async def test_register_faults_delay_nothing_that_matters_and_lose_no_case(basis
     scenario = validate_scenario({**SCENARIO, "incoming": []})
     calm = await simulate(scenario, basis)
     stats: list = []
-    stormy = await simulate(scenario, basis, register_config=RegisterConfig(error_rate=0.5, seed=7), register_stats=stats)
+    stormy = await simulate(
+        scenario, basis, register_config=RegisterConfig(error_rate=0.5, seed=7), register_stats=stats
+    )
     assert stats[0].failed > 10 and stats[0].answered > 10  # the storm was real
     # Retries happen within the same legal day, so even the dates agree.
     assert stormy == calm

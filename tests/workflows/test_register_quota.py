@@ -6,7 +6,6 @@ import asyncio
 import secrets
 from datetime import date, datetime, timedelta
 
-
 from activities.transfer import TransferActivities
 from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
@@ -54,7 +53,9 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
     await admin.upsert_provider(ProviderRecord(id="PF-A", kind="fund"))
     answered = {n: asyncio.Event() for n in (PER_DAY, CASES)}
     register_app = create_register_app(
-        [], RegisterConfig(token="T"), on_answer=lambda stats: answered[stats.answered].set() if stats.answered in answered else None
+        [],
+        RegisterConfig(token="T"),
+        on_answer=lambda stats: answered[stats.answered].set() if stats.answered in answered else None,
     )
     clock = Clock(amsterdam_midnight(DAY) + timedelta(hours=10))
     async with (
@@ -64,7 +65,13 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
         await dev_server() as env,
     ):
         activities = TransferActivities(
-            admin, register, providers_url, basis, register_queries_per_day=PER_DAY, clock=clock, quota_recheck=timedelta(seconds=1)
+            admin,
+            register,
+            providers_url,
+            basis,
+            register_queries_per_day=PER_DAY,
+            clock=clock,
+            quota_recheck=timedelta(seconds=1),
         )
         offset = amsterdam_midnight(date(2022, 4, 4)) + timedelta(hours=10) - await env.get_current_time()
         legal = LegalSettings(clock_offset_s=offset.total_seconds())
@@ -75,8 +82,10 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
                 await admin.add_case(case)
                 handles.append(
                     await env.client.start_workflow(
-                        OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
-                        id=f"wkp-out-PF-A-{case.case_id}", task_queue="quota",
+                        OutgoingTransferWorkflow.run,
+                        OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
+                        id=f"wkp-out-PF-A-{case.case_id}",
+                        task_queue="quota",
                     )
                 )
             await asyncio.wait_for(answered[PER_DAY].wait(), timeout=60)
@@ -91,4 +100,3 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
     assert register_app.state.stats.received == CASES
     assert await admin.register_queries_on(DAY + timedelta(days=1)) == CASES - PER_DAY
     await admin.engine.dispose()
-

@@ -11,7 +11,6 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
 from config.binaries import temporal_cli
-from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
@@ -25,6 +24,7 @@ from stubs.serve import serving
 from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
+from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
 
 CASES, RATE = 30, 4.0
 
@@ -38,14 +38,17 @@ async def run_cases(tmp_path, basis, engine_rate: float | None):
     await admin.upsert_provider(ProviderRecord(id="PF-A", kind="fund"))
     all_answered = asyncio.Event()
     register_app = create_register_app(
-        [], RegisterConfig(token="T", capacity_rps=RATE),
+        [],
+        RegisterConfig(token="T", capacity_rps=RATE),
         on_answer=lambda stats: all_answered.set() if stats.answered >= CASES else None,
     )
     async with (
         serving(register_app) as register_url,
         serving(create_providers_app({})) as providers_url,
         RegisterClient(register_url, "T", max_per_second=engine_rate) as register,
-        await WorkflowEnvironment.start_local(dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=TEST_CONVERTER) as env,
+        await WorkflowEnvironment.start_local(
+            dev_server_existing_path=temporal_cli(), search_attributes=SEARCH_ATTRIBUTES, data_converter=TEST_CONVERTER
+        ) as env,
     ):
         activities = TransferActivities(admin, register, providers_url, basis)
         offset = amsterdam_midnight(date(2022, 4, 4)) + timedelta(hours=10) - await env.get_current_time()
@@ -55,8 +58,10 @@ async def run_cases(tmp_path, basis, engine_rate: float | None):
                 case = make_case(case_id=f"R-{i}", bsn=nth_bsn(500 + i), participation_end=date(2022, 3, 31))
                 await admin.add_case(case)
                 await env.client.start_workflow(
-                    OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
-                    id=f"wkp-out-PF-A-{case.case_id}", task_queue="rated",
+                    OutgoingTransferWorkflow.run,
+                    OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
+                    id=f"wkp-out-PF-A-{case.case_id}",
+                    task_queue="rated",
                 )
             await asyncio.wait_for(all_answered.wait(), timeout=120)
     await admin.engine.dispose()

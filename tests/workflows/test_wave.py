@@ -47,7 +47,9 @@ async def world(tmp_path, basis):
         serving(create_register_app([], RegisterConfig(token="T"))) as register_url,
         serving(create_providers_app({})) as providers_url,
         RegisterClient(register_url, "T") as register,
-        await WorkflowEnvironment.start_time_skipping(test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER) as env,
+        await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER
+        ) as env,
     ):
         await register_search_attributes(env.client)
         activities = TransferActivities(admin, register, providers_url, basis)
@@ -65,8 +67,11 @@ class World:
 
 async def start_wave(client, **options):
     return await client.start_workflow(
-        WaveWorkflow.run, WaveInput(provider="PF-A", wave_id="W1", window=4, page_size=10, **options),
-        id="wkp-wave-PF-A-W1", task_queue="waves", id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        WaveWorkflow.run,
+        WaveInput(provider="PF-A", wave_id="W1", window=4, page_size=10, **options),
+        id="wkp-wave-PF-A-W1",
+        task_queue="waves",
+        id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )
 
 
@@ -100,8 +105,10 @@ async def test_every_case_is_started_once_and_a_second_start_is_a_no_op(world):
 async def test_cases_already_running_elsewhere_are_not_started_twice(world):
     for case in CASES[:3]:
         await world.client.start_workflow(
-            OutgoingTransferWorkflow.run, OutgoingTransferInput(provider="PF-A", case=case),
-            id=case_workflow_id("PF-A", case.case_id), task_queue="waves",
+            OutgoingTransferWorkflow.run,
+            OutgoingTransferInput(provider="PF-A", case=case),
+            id=case_workflow_id("PF-A", case.case_id),
+            task_queue="waves",
         )
     result = await result_of(await start_wave(world.client))
     assert (result.counts.started, result.counts.already_running) == (22, 3)
@@ -145,7 +152,11 @@ async def test_the_wave_report_matches_the_administration(world, tmp_path):
     html, table = write_report(build_report("W1", date(2026, 11, 23), 25, cases, trail), tmp_path)
     page = html.read_text()
     async with admin.transaction() as session:
-        breaches = (await session.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.step == "deadline_breached"))).scalar_one()
+        breaches = (
+            await session.execute(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.step == "deadline_breached")
+            )
+        ).scalar_one()
     assert breaches == 25  # each case's first query came after its 17e.1 due date (2022-03-31)
     assert re.search(r"<td>17e.1</td><td class=\"n\">\d+</td><td class=\"n breached\">25</td>", page)
     states = [int(n) for n in re.findall(r"<tr><td>[a-z_]+</td><td class=\"n\">(\d+)</td></tr>", page)]
@@ -171,8 +182,14 @@ async def test_the_wave_report_renders_in_chromium_with_its_chart_and_the_admini
     cases, trail = await world.admin.wave_report_rows("W1")
     html, _ = write_report(build_report("W1", date(2026, 11, 23), 25, cases, trail), tmp_path)
     async with world.admin.transaction() as session:
-        queries = (await session.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.step == "register_query"))).scalar_one()
-        by_status = dict((await session.execute(select(TransferCase.status, func.count()).group_by(TransferCase.status))).all())
+        queries = (
+            await session.execute(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.step == "register_query")
+            )
+        ).scalar_one()
+        by_status = dict(
+            (await session.execute(select(TransferCase.status, func.count()).group_by(TransferCase.status))).all()
+        )
 
     async with chromium_page() as page:
         await page.goto(html.as_uri())

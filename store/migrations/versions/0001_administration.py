@@ -140,5 +140,15 @@ def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_append_only()")
-    for table in ("audit_log", "letters", "receipts", "payments", "transfer_cases", "funding_ratios", "providers", "entitlements", "participants"):
+    for table in (
+        "audit_log",
+        "letters",
+        "receipts",
+        "payments",
+        "transfer_cases",
+        "funding_ratios",
+        "providers",
+        "entitlements",
+        "participants",
+    ):
         op.drop_table(table)
