@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.transfer import TransferActivities
-from models.steps import register_task_queue
+from models.ids import register_task_queue
 from register_client.client import RATE_MARGIN
 from workflows.incoming import IncomingTransferWorkflow
 from workflows.outgoing import OutgoingTransferWorkflow

@@ -5,6 +5,7 @@ masked in every logged string before it is written."""
 import logging
 import re
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -28,7 +29,7 @@ def _mask(value: Any) -> Any:
     return value
 
 
-def mask_bsns(_logger: Any, _method: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+def mask_bsns(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
     return {key: _mask(value) for key, value in event_dict.items()}
 
 

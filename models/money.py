@@ -26,7 +26,8 @@ def to_money(value: Any) -> Decimal:
         raise ValueError(f"{value!r} is not an amount in euros") from None
     if not amount.is_finite():
         raise ValueError(f"{value!r} is not an amount in euros")
-    if amount.as_tuple().exponent < -2 and amount != amount.quantize(CENT):
+    exponent = amount.as_tuple().exponent  # an int for a finite amount
+    if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(CENT):
         raise ValueError(f"{value} has more than two decimals")
     if amount < 0:
         raise ValueError(f"{value} is negative")

@@ -16,13 +16,6 @@ from models.money import Money
 
 QUERY_PENSION_REGISTER = "query_pension_register"  # Besluit 17e.1, 17e.2, 56.2, 17f.3
 
-
-def register_task_queue(task_queue: str) -> str:
-    """Register queries have a task queue of their own, so that Temporal can hold all of them,
-    across every worker and wave, to the rate agreed with the register."""
-    return f"{task_queue}-register"
-
-
 CHECK_FUNDING_RATIOS = "check_funding_ratios"  # PW 72, Besluit 23a
 COMPUTE_TRANSFER_VALUE = "compute_transfer_value"  # Besluit 25, 17e.6
 PAY_TRANSFER_VALUE = "pay_transfer_value"  # Besluit 17e.4

@@ -20,16 +20,30 @@ class Phase(StrEnum):
     CLOSED = "closed"
 
 
-class Carry(BaseModel):
-    """What one run of a case hands to the next after continue-as-new."""
+class CaseState(BaseModel):
+    """Everything a case knows while it runs, and what one run hands the next at continue-as-new.
 
+    Dates of the next register query are None only before the case's eligibility was assessed."""
+
+    phase: Phase = Phase.AWAITING_QUERY
     events: list[CaseEvent] = Field(default_factory=list)
-    failure_dates: list[LegalDate] = Field(default_factory=list)
-    next_query: LegalDate
-    next_query_due: LegalDate
-    next_query_article: str
+    failure_dates: list[LegalDate] = Field(default_factory=list, description="dates of failed attempts (PW 66.2.c)")
+    next_query: LegalDate | None = None
+    next_query_due: LegalDate | None = None
+    next_query_article: str | None = None
+    next_due: LegalDate | None = Field(default=None, description="the next statutory term, for operators")
+    next_due_article: str | None = None
     payment_tries: int = 0
     buyout_offered: bool = False
+    receiving_provider: str | None = None
+    outcome: Outcome | None = None
+
+    def set_due(self, due: date | None, article: str | None) -> None:
+        self.next_due, self.next_due_article = due, article
+
+    def plan_query(self, on: date, due: date, article: str) -> None:
+        """The next register query: on which day, due when, under which article."""
+        self.next_query, self.next_query_due, self.next_query_article = on, due, article
 
 
 class LegalSettings(BaseModel):
@@ -51,7 +65,9 @@ class OutgoingTransferInput(BaseModel):
     wave_id: str | None = Field(
         default=None, description="the back-office wave that started the case (search attribute)"
     )
-    carry: Carry | None = None
+    # The state continued from an earlier run (continue-as-new); the name `carry` is what
+    # recorded histories hold, so it stays.
+    carry: CaseState | None = None
 
 
 class CaseResult(BaseModel):

@@ -218,11 +218,11 @@ async def import_entitlements(
         source = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
         raise InvalidInput(
-            [Problem(path="", reason=f"cannot be read ({error.strerror.lower()})")], source=str(path)
+            [Problem(path="", reason=f"cannot be read ({(error.strerror or 'error').lower()})")], source=str(path)
         ) from None
     with source, open(reject_path, "w", newline="", encoding="utf-8") as reject_file:
         reader = csv.DictReader(source)
-        check_header(reader.fieldnames, path)
+        check_header(list(reader.fieldnames) if reader.fieldnames is not None else None, path)
         writer = csv.writer(reject_file)
         writer.writerow(REJECT_COLUMNS)
         rejects = Rejects(writer)

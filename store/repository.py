@@ -11,7 +11,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -45,6 +45,12 @@ from store.schema import (
     Wave,
     WaveMember,
 )
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an INSERT or UPDATE touched (DML results are cursor results)."""
+    assert isinstance(result, CursorResult)
+    return result.rowcount
 
 
 class IdempotencyConflict(RuntimeError):
@@ -244,7 +250,7 @@ class Administration:
             raise NotFound(f"idempotency_key: no receipt {request.idempotency_key!r} to apply")
         if (row.applied_on, row.rights_annual_pension) != (request.applied_on, request.rights_annual_pension):
             raise IdempotencyConflict(f"receipt {request.idempotency_key!r} was applied before, on {row.applied_on}")
-        return self._receipt(row, created=result.rowcount == 1)
+        return self._receipt(row, created=rowcount(result) == 1)
 
     @staticmethod
     def _receipt(row: Receipt, created: bool) -> BookedReceipt:
@@ -265,7 +271,7 @@ class Administration:
                 .where(RegisterUsage.day == day, RegisterUsage.queries < per_day)
                 .values(queries=RegisterUsage.queries + 1)
             )
-            return claimed.rowcount == 1
+            return rowcount(claimed) == 1
 
     async def register_queries_on(self, day: date) -> int:
         async with self.transaction() as session:

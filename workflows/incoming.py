@@ -1,25 +1,18 @@
 """The receiving provider's side (Besluit 17e.5): book the transfer value, apply it within one
 month to buy pension rights, then inform the participant within ten working days.
-One workflow per incoming transfer, id `wkp-in-{provider}-{transfer_id}`."""
+One workflow per incoming transfer, id `models.ids.incoming_workflow_id`."""
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from models import ids
     from models.events import CaseEvent, EventType, Outcome
-    from models.ledger import AuditStep, LetterKind, LetterRequest, ReceiptBooking
-    from models.steps import (
-        APPLY_INCOMING_VALUE,
-        BOOK_INCOMING_TRANSFER,
-        RECORD_STATUTORY_STEPS,
-        SEND_LETTER,
-        AppliedValue,
-        ApplyIncomingInput,
-        CaseProgress,
-    )
+    from models.ledger import LetterKind, LetterRequest, ReceiptBooking
     from models.transfer import IncomingResult, IncomingTransferInput
     from rules.calendar import LegalCalendar
+    from workflows import steps
+    from workflows.bookkeeping import Book
     from workflows.legal_clock import LegalClock
-    from workflows.outgoing import PATIENT, STEP_TIMEOUT
 
 INFORM_TERM_WORKING_DAYS = 10  # Besluit 17e.5
 APPLY_TERM_MONTHS = 1  # Besluit 17e.5
@@ -27,29 +20,24 @@ APPLY_TERM_MONTHS = 1  # Besluit 17e.5
 
 @workflow.defn(name="IncomingSmallPensionTransfer")
 class IncomingTransferWorkflow:
-    def __init__(self) -> None:
-        self.events: list[CaseEvent] = []
+    @workflow.init
+    def __init__(self, data: IncomingTransferInput) -> None:
+        self.transfer = data.transfer
+        self.clock = LegalClock(data.legal.clock_offset_s)
+        self.calendar = LegalCalendar(data.legal.extra_holidays)
+        self.book = Book(data.transfer.transfer_id, [])
 
     @workflow.query(name="status")
     def status(self) -> IncomingResult:
-        closed = any(event.type is EventType.CLOSED for event in self.events)
-        return IncomingResult(
-            transfer_id=self.transfer_id, outcome=Outcome.APPLIED if closed else Outcome.OPEN, events=self.events
-        )
+        return self.result()
 
     @workflow.run
     async def run(self, data: IncomingTransferInput) -> IncomingResult:
-        transfer = data.transfer
-        self.transfer_id = transfer.transfer_id
-        clock = LegalClock(data.legal.clock_offset_s)
-        calendar = LegalCalendar(data.legal.extra_holidays)
-        key = workflow.info().workflow_id
-
-        await clock.sleep_until(transfer.received)
-        await self.run_activity(
-            BOOK_INCOMING_TRANSFER,
+        transfer = self.transfer
+        await self.clock.sleep_until(transfer.received, f"17e.5 receipt on {transfer.received}")
+        await steps.book_incoming_transfer(
             ReceiptBooking(
-                idempotency_key=f"{key}/receipt",
+                idempotency_key=ids.receipt_key(workflow.info().workflow_id),
                 transfer_id=transfer.transfer_id,
                 from_provider=transfer.from_provider,
                 bsn=transfer.bsn,
@@ -57,39 +45,31 @@ class IncomingTransferWorkflow:
                 amount=transfer.amount,
                 received=transfer.received,
             ),
+            summary=f"17e.5 book the receipt of EUR {transfer.amount} from {transfer.from_provider}",
         )
         await self.record(
-            key,
             CaseEvent(
                 type=EventType.RECEIVED, date=transfer.received, amount=transfer.amount, provider=transfer.from_provider
-            ),
+            )
         )
 
         # Applied on the first working day from receipt, well within the month.
-        apply_due = calendar.within_months(transfer.received, APPLY_TERM_MONTHS)
-        applied_on = calendar.next_working_day(transfer.received)
-        await clock.sleep_until(applied_on)
-        applied: AppliedValue = await self.run_activity(
-            APPLY_INCOMING_VALUE,
-            ApplyIncomingInput(
-                idempotency_key=f"{key}/receipt",
-                birth_date=transfer.birth_date,
-                amount=transfer.amount,
-                applied_on=applied_on,
-            ),
-            result_type=AppliedValue,
+        apply_due = self.calendar.within_months(transfer.received, APPLY_TERM_MONTHS)
+        applied_on = self.calendar.next_working_day(transfer.received)
+        await self.clock.sleep_until(applied_on, f"17e.5 apply the value on {applied_on} (due {apply_due})")
+        applied = await steps.apply_incoming_value(
+            transfer.birth_date, transfer.amount, applied_on, summary=f"17e.5 apply the value, due {apply_due}"
         )
-        await self.record(key, CaseEvent(type=EventType.VALUE_APPLIED, date=applied_on, due=apply_due, article="17e.5"))
+        await self.record(CaseEvent(type=EventType.VALUE_APPLIED, date=applied_on, due=apply_due, article="17e.5"))
         if applied_on > apply_due:
             await self.record(
-                key, CaseEvent(type=EventType.DEADLINE_BREACHED, date=applied_on, due=apply_due, article="17e.5")
+                CaseEvent(type=EventType.DEADLINE_BREACHED, date=applied_on, due=apply_due, article="17e.5")
             )
 
-        inform_due = calendar.add_working_days(applied_on, INFORM_TERM_WORKING_DAYS)
-        await self.run_activity(
-            SEND_LETTER,
+        inform_due = self.calendar.add_working_days(applied_on, INFORM_TERM_WORKING_DAYS)
+        await steps.send_letter(
             LetterRequest(
-                idempotency_key=f"{key}/letter",
+                idempotency_key=ids.incoming_letter_key(workflow.info().workflow_id),
                 subject_id=transfer.transfer_id,
                 kind=LetterKind.TRANSFER_APPLIED,
                 due=inform_due,
@@ -103,42 +83,29 @@ class IncomingTransferWorkflow:
                     "provider": data.provider,
                 },
             ),
+            summary=f"17e.5 inform the participant, due {inform_due}",
         )
         await self.record(
-            key,
             CaseEvent(
                 type=EventType.PARTICIPANT_INFORMED,
                 date=applied_on,
                 due=inform_due,
                 article="17e.5",
                 letter=LetterKind.TRANSFER_APPLIED.value,
-            ),
+            )
         )
-        await self.record(key, CaseEvent(type=EventType.CLOSED, date=applied_on, outcome=Outcome.APPLIED))
-        return IncomingResult(transfer_id=transfer.transfer_id, outcome=Outcome.APPLIED, events=self.events)
+        await self.record(CaseEvent(type=EventType.CLOSED, date=applied_on, outcome=Outcome.APPLIED))
+        return self.result()
 
-    async def run_activity(self, name: str, argument, result_type=None):
-        return await workflow.execute_activity(
-            name, argument, result_type=result_type, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT
-        )
+    async def record(self, event: CaseEvent) -> None:
+        """Each step of the receiving side reaches the audit log at once (it has few)."""
+        self.book.record(event)
+        await self.book.write()
 
-    async def record(self, key: str, event: CaseEvent) -> None:
-        self.events.append(event)
-        await self.run_activity(
-            RECORD_STATUTORY_STEPS,
-            CaseProgress(
-                steps=[
-                    AuditStep(
-                        idempotency_key=f"{key}/event/{len(self.events)}",
-                        subject_id=self.transfer_id,
-                        step=event.type.value,
-                        article=event.article or "",
-                        due=event.due,
-                        actual=event.date,
-                        details=event.model_dump(
-                            mode="json", exclude_none=True, exclude={"type", "date", "due", "article"}
-                        ),
-                    )
-                ]
-            ),
+    def result(self) -> IncomingResult:
+        closed = any(event.type is EventType.CLOSED for event in self.book.events)
+        return IncomingResult(
+            transfer_id=self.transfer.transfer_id,
+            outcome=Outcome.APPLIED if closed else Outcome.OPEN,
+            events=self.book.events,
         )

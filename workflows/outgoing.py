@@ -1,49 +1,43 @@
 """The transferring provider's case: automatic transfer of one small pension (Besluit 17e/17f/56,
-PW 55.6/66/70a/72). One workflow per case, id `wkp-out-{provider}-{case_id}`.
+PW 55.6/66/70a/72). One workflow per case, id `models.ids.case_workflow_id`.
 
 The yearly cycle: query the register (17e.1/17e.2); if it names a provider and no fund is
 under-funded (PW 72), pay the transfer value within ten working days (17e.4) and close;
 otherwise count a failed attempt, offer buy-out when the rules allow it (PW 66), and sleep until
-next year's query. Each cycle ends with continue-as-new so that a history stays small.
+next year's query. Every few cycles the case continues-as-new so that a history stays small.
+
+This module holds the law's steps only: recording them, and what operators see of the case,
+is `workflows.bookkeeping`; every activity call is a typed function in `workflows.steps`.
 """
 
 from datetime import date, timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from models import ids
     from models.events import CaseEvent, EventType, Outcome
-    from models.ledger import AuditStep, CaseProjection, LetterKind, LetterRequest
+    from models.ledger import AuditStep, LetterKind, LetterRequest
     from models.register import RegisterAnswer, RegisterAnswerKind
-    from models.steps import (
-        CHECK_FUNDING_RATIOS,
-        COMPUTE_TRANSFER_VALUE,
-        PAY_BUYOUT,
-        PAY_TRANSFER_VALUE,
-        QUERY_PENSION_REGISTER,
-        RECORD_STATUTORY_STEPS,
-        SEND_LETTER,
-        CaseProgress,
-        FundingCheckInput,
-        PayBuyoutInput,
-        PaymentOutcome,
-        PayTransferInput,
-        RegisterQueryInput,
-        TransferValueInput,
-        register_task_queue,
+    from models.transfer import (
+        CaseResult,
+        CaseState,
+        CaseStatus,
+        ConsentAnswer,
+        OutgoingTransferInput,
+        Phase,
     )
-    from models.transfer import Carry, CaseResult, CaseStatus, ConsentAnswer, OutgoingTransferInput, Phase
-    from rules.buyout import buyout_decision, counted_failures
+    from rules.buyout import buyout_decision
     from rules.calendar import LegalCalendar, add_years
     from rules.eligibility import Verdict, assess
     from rules.regime import Regime, first_query_article, first_query_due, regime_for
     from rules.suspension import SuspensionCheck
     from rules.thresholds import MissingThreshold, ThresholdTable
     from rules.transfer_value import TransferValueStatement
-    from workflows import search_attributes as sa
+    from workflows import steps
+    from workflows.bookkeeping import CaseBook
     from workflows.legal_clock import LegalClock
 
 PAYMENT_TERM_WORKING_DAYS = 10  # Besluit 17e.4
@@ -53,49 +47,35 @@ PAYMENT_TERM_WORKING_DAYS = 10  # Besluit 17e.4
 # Continuing after every single cycle measured a quarter slower (bench/simulate_scenario.py).
 CYCLES_PER_RUN = 4
 
-# How long one try of a step may take before another worker tries again (after a crash, too).
-STEP_TIMEOUT = timedelta(seconds=10)
-PAYMENT_TIMEOUT = timedelta(seconds=20)
-
-# Ordinary steps: retry for as long as it takes (a register outage delays cases, loses none).
-PATIENT = RetryPolicy(
-    initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
-)
-# Paying a provider that is down: a few tries, then the workflow picks a new payment date.
-PAYMENT_TRIES = RetryPolicy(
-    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=4
-)
-
 
 @workflow.defn(name="OutgoingSmallPensionTransfer")
 class OutgoingTransferWorkflow:
-    def __init__(self) -> None:
-        self.events: list[CaseEvent] = []
-        self.phase = Phase.AWAITING_QUERY
-        self.failures: list[date] = []
-        self.next_due: date | None = None
-        self.next_due_article: str | None = None
-        self.outcome: Outcome | None = None
+    @workflow.init
+    def __init__(self, data: OutgoingTransferInput) -> None:
+        self.data = data
+        self.case = data.case
+        self.clock = LegalClock(data.legal.clock_offset_s)
+        self.calendar = LegalCalendar(data.legal.extra_holidays)
+        self.regime = regime_for(data.case.participation_end)
+        self.state = data.carry or CaseState()
+        self.book = CaseBook(data, self.state, self.regime)
+        # Within one run only: the latest 17e.7 calculation, and an open buy-out offer's answer.
         self.statement: TransferValueStatement | None = None
         self.offer_open = False
         self.consent: bool | None = None
-        self.case_id = ""
-        self.unrecorded: list[AuditStep] = []
-        self.receiving_provider: str | None = None
-        self.published: dict[str, Any] = {}
 
     # -- what operators can ask and say ----------------------------------------------------
 
     @workflow.query(name="status")
     def status(self) -> CaseStatus:
         return CaseStatus(
-            case_id=self.case_id,
-            phase=self.phase,
-            failed_attempts=len(counted_failures(self.failures)),
-            next_due=self.next_due,
-            next_due_article=self.next_due_article,
-            outcome=self.outcome,
-            events=self.events,
+            case_id=self.case.case_id,
+            phase=self.state.phase,
+            failed_attempts=self.book.failed_attempts(),
+            next_due=self.state.next_due,
+            next_due_article=self.state.next_due_article,
+            outcome=self.state.outcome,
+            events=self.state.events,
         )
 
     @workflow.query(name="transfer_value_statement")
@@ -107,13 +87,13 @@ class OutgoingTransferWorkflow:
     async def give_consent(self, answer: ConsentAnswer) -> str:
         self.consent = answer.consent
         # For the audit trail (PW 66: never without consent); not a FORMAT.md case event.
-        self.unrecorded.append(
+        self.book.note(
             AuditStep(
-                idempotency_key=f"{workflow.info().workflow_id}/consent",
-                subject_id=self.case_id,
+                idempotency_key=ids.consent_key(workflow.info().workflow_id),
+                subject_id=self.case.case_id,
                 step="consent_given" if answer.consent else "consent_refused",
                 article="66",
-                due=self.next_due,
+                due=self.state.next_due,
                 actual=self.clock.today(),
                 details={"consent": answer.consent},
             )
@@ -129,52 +109,32 @@ class OutgoingTransferWorkflow:
 
     @workflow.run
     async def run(self, data: OutgoingTransferInput) -> CaseResult:
-        self.data = data
-        self.case = data.case
-        self.case_id = data.case.case_id
-        self.clock = LegalClock(data.legal.clock_offset_s)
-        self.calendar = LegalCalendar(data.legal.extra_holidays)
-        self.regime = regime_for(self.case.participation_end)
-        carry = data.carry or await self.begin()
-        if carry is None:
-            return self.result()
+        state = self.state
         if data.carry is None:
-            self.set_due(carry.next_query_due, carry.next_query_article)
-            await self.flush(with_projection=True)  # a new case is visible in reports at once
-        self.events, self.failures = list(carry.events), list(carry.failure_dates)
-        self.payment_tries, self.buyout_offered = carry.payment_tries, carry.buyout_offered
-        query_on, due, article = carry.next_query, carry.next_query_due, carry.next_query_article
-        for _cycle in range(CYCLES_PER_RUN):
-            self.set_due(due, article)
-            if await self.wait_for(query_on):
+            if await self.begin() is not None:
                 return self.result()
-            transferred = await self.attempt(due, article)
-            if transferred or self.outcome is not None:
+            await self.book.flush(with_projection=True)  # a new case is visible in reports at once
+        for _cycle in range(CYCLES_PER_RUN):
+            assert state.next_query and state.next_query_due and state.next_query_article
+            state.set_due(state.next_query_due, state.next_query_article)
+            summary = f"{state.next_query_article} register query due {state.next_query_due}"
+            if await self.wait_for(state.next_query, summary) is not None:
+                return self.result()
+            if await self.attempt(state.next_query_due, state.next_query_article) is not None:
                 return self.result()
             # 17e.2: query again at least yearly while the transfer has not happened.
-            self.phase = Phase.AWAITING_QUERY
-            query_on = due = add_years(self.last_query(), 1)
-            article = "17e.2"
-            self.set_due(due, article)
-            await self.flush(with_projection=True)
+            state.phase = Phase.AWAITING_QUERY
+            next_year = add_years(self.last_query(), 1)
+            state.plan_query(next_year, next_year, "17e.2")
+            state.set_due(next_year, "17e.2")
+            await self.book.flush(with_projection=True)
             if workflow.info().is_continue_as_new_suggested():
                 break
-        carry = Carry(
-            events=self.events,
-            failure_dates=self.failures,
-            next_query=query_on,
-            next_query_due=due,
-            next_query_article=article,
-            payment_tries=self.payment_tries,
-            buyout_offered=self.buyout_offered,
-        )
-        workflow.continue_as_new(self.data.model_copy(update={"carry": carry}))
+        workflow.continue_as_new(self.data.model_copy(update={"carry": state}))
 
-    def last_query(self) -> date:
-        return max(event.date for event in self.events if event.type is EventType.REGISTER_QUERY)
-
-    async def begin(self) -> Carry | None:
-        """Eligibility (PW 55.6, 70a), the letters due first, and the first query's date."""
+    async def begin(self) -> Outcome | None:
+        """Eligibility (PW 55.6, 70a), the letters due first, and the first query's date.
+        Returns the outcome when the case closes at once."""
         try:
             verdict = assess(self.case, ThresholdTable(self.data.legal.thresholds))
         except MissingThreshold as missing:
@@ -182,15 +142,14 @@ class OutgoingTransferWorkflow:
             raise ApplicationError(str(missing), type="MissingThreshold", non_retryable=True) from None
         today = self.clock.today()
         if verdict.verdict is Verdict.LAPSED:
-            await self.record(CaseEvent(type=EventType.LAPSED, date=today, article="55.6"))
-            await self.close(Outcome.LAPSED)
-            return None
+            self.book.record(CaseEvent(type=EventType.LAPSED, date=today, article="55.6"))
+            return await self.close(Outcome.LAPSED)
         if verdict.verdict is Verdict.NOT_ELIGIBLE:
-            await self.record(
+            assert verdict.reason is not None
+            self.book.record(
                 CaseEvent(type=EventType.NOT_ELIGIBLE, date=today, reason=verdict.reason.value, article="70a")
             )
-            await self.close(Outcome.NOT_ELIGIBLE)
-            return None
+            return await self.close(Outcome.NOT_ELIGIBLE)
 
         article = first_query_article(self.regime)
         if self.regime is Regime.EXISTING:
@@ -203,76 +162,73 @@ class OutgoingTransferWorkflow:
             due = query_on = self.data.wave_date
             await self.inform(LetterKind.INTENDED_TRANSFER, "17f.1.c", None, {"wave_date": due.isoformat()})
         else:
-            due = first_query_due(self.case.participation_end)
+            statutory_due = first_query_due(self.case.participation_end)
+            assert statutory_due is not None  # only 17f has no statutory first date
+            due = statutory_due
             query_on = max(self.case.participation_end + timedelta(days=1), today)
             if self.regime is Regime.TRANSITIONAL:
                 await self.inform(LetterKind.ART56_NOTICE, "56.1", None, {"query_due": due.isoformat()})
-        return Carry(events=self.events, next_query=query_on, next_query_due=due, next_query_article=article)
+        self.state.plan_query(query_on, due, article)
+        self.state.set_due(due, article)
+        return None
 
-    async def wait_for(self, day: date) -> bool:
-        """Sleep until `day`; True when death or the pension date ended the case first."""
-        self.publish()
-        if self.unrecorded:
-            await self.flush(with_projection=True)
-        ending = min(
-            [(self.case.pension_date, Outcome.PENSION_STARTED)]
-            + ([(self.case.death_date, Outcome.DECEASED)] if self.case.death_date else []),
-        )
-        if ending[0] <= day:
-            await self.clock.sleep_until(ending[0])
-            await self.close(ending[1])
-            return True
-        await self.clock.sleep_until(day)
-        return False
+    async def wait_for(self, day: date, summary: str) -> Outcome | None:
+        """Sleep until `day`; the outcome when death or the pension date ended the case first."""
+        await self.book.flush_if_pending()
+        endings = [(self.case.pension_date, Outcome.PENSION_STARTED)]
+        if self.case.death_date:
+            endings.append((self.case.death_date, Outcome.DECEASED))
+        end_date, ending = min(endings)
+        if end_date <= day:
+            await self.clock.sleep_until(end_date, f"case ends: {ending.value.replace('_', ' ')} on {end_date}")
+            return await self.close(ending)
+        await self.clock.sleep_until(day, summary)
+        return None
 
-    async def attempt(self, due: date, article: str) -> bool:
-        """One attempt: a register query and, when it names a provider, the payment. True when paid."""
-        self.phase = Phase.AWAITING_QUERY
-        await self.flush()
-        today = self.clock.today()
-        answer: RegisterAnswer = await workflow.execute_activity(
-            QUERY_PENSION_REGISTER,
-            RegisterQueryInput(case_id=self.case_id, bsn=self.case.bsn, as_of=today),
-            task_queue=register_task_queue(workflow.info().task_queue),
-            # Time to wait for a turn under the register's rate limit is not counted as failing.
-            schedule_to_start_timeout=None,
-            result_type=RegisterAnswer,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=PATIENT,
-        )
-        await self.record(
-            CaseEvent(
-                type=EventType.REGISTER_QUERY,
-                date=today,
-                due=due,
-                article=article,
-                answer=answer.answer.value,
-                provider=answer.provider,
+    async def attempt(self, due: date, article: str) -> Outcome | None:
+        """One attempt: a register query and, when it names a provider, the payment. While a fund
+        is under-funded (PW 72) the attempt is suspended and re-checked monthly. Returns the outcome
+        when the case closed, None when the attempt failed and the case goes on."""
+        while True:
+            self.state.phase = Phase.AWAITING_QUERY
+            await self.book.flush()
+            today = self.clock.today()
+            answer = await steps.query_pension_register(
+                self.case.case_id, self.case.bsn, today, summary=f"{article} register query due {due}"
             )
-        )
-        await self.breach_if_late(today, due, article)
-        if answer.answer is RegisterAnswerKind.NOT_ACCRUING:
-            return await self.failed(today, "not_accruing", None)
-        if answer.provider == self.data.provider:
-            return await self.failed(today, "accruing_here", answer.provider)
+            self.book.record(
+                CaseEvent(
+                    type=EventType.REGISTER_QUERY,
+                    date=today,
+                    due=due,
+                    article=article,
+                    answer=answer.answer.value,
+                    provider=answer.provider,
+                )
+            )
+            self.breach_if_late(today, due, article)
+            if answer.answer is RegisterAnswerKind.NOT_ACCRUING or answer.provider is None:
+                return await self.failed(today, "not_accruing", None)
+            if answer.provider == self.data.provider:
+                return await self.failed(today, "accruing_here", answer.provider)
 
-        check: SuspensionCheck = await workflow.execute_activity(
-            CHECK_FUNDING_RATIOS,
-            FundingCheckInput(on=today, transferring_provider=self.data.provider, receiving_provider=answer.provider),
-            result_type=SuspensionCheck,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=PATIENT,
-        )
-        self.receiving_provider = answer.provider
-        if not check.allowed:
-            return await self.suspend(today, check)
-        return await self.pay(today, answer)
+            check = await steps.check_funding_ratios(
+                today, self.data.provider, answer.provider, summary=f"72 funding ratios of {answer.provider}"
+            )
+            self.state.receiving_provider = answer.provider
+            if check.allowed:
+                return await self.pay(today, answer, answer.provider)
+            recheck_on = self.suspend(today, check)
+            ended = await self.wait_for(recheck_on, f"23a funding ratio re-check on {recheck_on}")
+            if ended is not None:
+                return ended
+            due, article = recheck_on, "17e.2"
 
-    async def suspend(self, today: date, check: SuspensionCheck) -> bool:
+    def suspend(self, today: date, check: SuspensionCheck) -> date:
         """PW 72 / Besluit 23a: no transfer while a fund is under 100%; re-query on the first of
         next month, when the ratio is determined again."""
-        self.phase = Phase.SUSPENDED
-        await self.record(
+        self.state.phase = Phase.SUSPENDED
+        self.book.record(
             CaseEvent(
                 type=EventType.SUSPENDED,
                 date=today,
@@ -281,41 +237,37 @@ class OutgoingTransferWorkflow:
                 article="72",
             )
         )
-        self.set_due(check.recheck_on, "23a")
-        if await self.wait_for(check.recheck_on):
-            return False
-        return await self.attempt(check.recheck_on, "17e.2")
+        assert check.recheck_on is not None  # a suspension always names its re-check day
+        self.state.set_due(check.recheck_on, "23a")
+        return check.recheck_on
 
-    async def pay(self, answer_date: date, answer: RegisterAnswer) -> bool:
+    async def pay(self, answer_date: date, answer: RegisterAnswer, provider: str) -> Outcome | None:
         """Besluit 17e.4: pay within ten working days after the register's answer; the transfer
         date is the payment date (17e.6), so the value is computed as of that day."""
-        self.phase = Phase.AWAITING_PAYMENT
+        self.state.phase = Phase.AWAITING_PAYMENT
         due = self.calendar.add_working_days(answer_date, PAYMENT_TERM_WORKING_DAYS)
-        self.set_due(due, "17e.4")
+        self.state.set_due(due, "17e.4")
         pay_on = self.calendar.next_working_day(answer_date)
-        self.publish()  # operators see the case awaiting its payment while it waits for the day
+        self.book.publish()  # operators see the case awaiting its payment while it waits for the day
         while True:
-            await self.clock.sleep_until(pay_on)
-            self.statement = await self.transfer_value(pay_on)
-            self.payment_tries += 1
-            await self.flush()
+            await self.clock.sleep_until(pay_on, f"17e.4 pay {provider} on {pay_on} (due {due})")
+            statement = self.statement = await steps.compute_transfer_value(
+                self.case, pay_on, summary=f"17e.6 transfer value as of {pay_on}"
+            )
+            self.state.payment_tries += 1
+            await self.book.flush()
             try:
-                outcome: PaymentOutcome = await workflow.execute_activity(
-                    PAY_TRANSFER_VALUE,
-                    PayTransferInput(
-                        idempotency_key=f"{workflow.info().workflow_id}/transfer/{self.payment_tries}",
-                        case_id=self.case_id,
-                        from_provider=self.data.provider,
-                        receiving_provider=answer.provider,
-                        client_number=answer.client_number,
-                        bsn=self.case.bsn,
-                        birth_date=self.case.birth_date,
-                        amount=self.statement.value,
-                        transfer_date=pay_on,
-                    ),
-                    result_type=PaymentOutcome,
-                    start_to_close_timeout=PAYMENT_TIMEOUT,
-                    retry_policy=PAYMENT_TRIES,
+                outcome = await steps.pay_transfer_value(
+                    self.state.payment_tries,
+                    case_id=self.case.case_id,
+                    from_provider=self.data.provider,
+                    receiving_provider=provider,
+                    client_number=answer.client_number or "",
+                    bsn=self.case.bsn,
+                    birth_date=self.case.birth_date,
+                    amount=statement.value,
+                    transfer_date=pay_on,
+                    summary=f"17e.4 pay {provider} EUR {statement.value} by {due}",
                 )
             except ActivityError:
                 # The receiving provider is unreachable: try again on the next working day, with
@@ -324,55 +276,49 @@ class OutgoingTransferWorkflow:
                 continue
             break
         if not outcome.accepted:
-            return await self.failed(pay_on, "refused", answer.provider, attempt_date=answer_date)
-        await self.record(
+            return await self.failed(pay_on, "refused", provider, attempt_date=answer_date)
+        self.book.record(
             CaseEvent(
                 type=EventType.PAYMENT,
                 date=pay_on,
                 due=due,
                 article="17e.4",
-                provider=answer.provider,
-                amount=self.statement.value,
+                provider=provider,
+                amount=statement.value,
                 transfer_date=pay_on,
             )
         )
-        await self.breach_if_late(pay_on, due, "17e.4")
-        await self.close(Outcome.TRANSFERRED)
-        return True
+        self.breach_if_late(pay_on, due, "17e.4")
+        return await self.close(Outcome.TRANSFERRED)
 
-    async def transfer_value(self, on: date) -> TransferValueStatement:
-        return await workflow.execute_activity(
-            COMPUTE_TRANSFER_VALUE,
-            TransferValueInput(case=self.case, transfer_date=on),
-            result_type=TransferValueStatement,
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=PATIENT,
-        )
-
-    async def failed(self, today: date, reason: str, provider: str | None, attempt_date: date | None = None) -> bool:
-        """A failed attempt; then buy-out where the law allows it (PW 66), else wait a year.
+    async def failed(
+        self, today: date, reason: str, provider: str | None, attempt_date: date | None = None
+    ) -> Outcome | None:
+        """A failed attempt; then buy-out where the law allows it (PW 66), else the case goes on.
 
         An attempt is dated by its register query (RULES.md §7: a query plus the transfer), so
         a refusal a few days after the answer does not push next year's attempt out of the
         twelve-month count."""
-        await self.record(CaseEvent(type=EventType.TRANSFER_FAILED, date=today, reason=reason, provider=provider))
-        self.failures.append(attempt_date or today)
-        decision = buyout_decision(self.case, today, self.failures)
-        if decision.allowed and not self.buyout_offered:
+        self.book.record(CaseEvent(type=EventType.TRANSFER_FAILED, date=today, reason=reason, provider=provider))
+        self.state.failure_dates.append(attempt_date or today)
+        decision = buyout_decision(self.case, today, self.state.failure_dates)
+        if decision.allowed and not self.state.buyout_offered and decision.article:
             return await self.offer_buyout(today, decision.failed_attempts, decision.article)
-        return False
+        return None
 
-    async def offer_buyout(self, today: date, failed_attempts: int, route_article: str) -> bool:
+    async def offer_buyout(self, today: date, failed_attempts: int, route_article: str) -> Outcome | None:
         """Never without consent: refusal or silence keeps the pension (RULES.md §7)."""
-        self.buyout_offered = True
-        self.phase = Phase.AWAITING_CONSENT
-        self.statement = await self.transfer_value(today)
+        self.state.buyout_offered = True
+        self.state.phase = Phase.AWAITING_CONSENT
+        self.statement = await steps.compute_transfer_value(
+            self.case, today, summary=f"{route_article} buy-out value as of {today}"
+        )
         self.offer_open = True
-        await self.record(
+        self.book.record(
             CaseEvent(type=EventType.BUYOUT_OFFERED, date=today, failed_attempts=failed_attempts, article=route_article)
         )
         answer_by = today + timedelta(days=self.data.legal.consent_window_days)
-        self.set_due(answer_by, "66")
+        self.state.set_due(answer_by, "66")
         await self.inform(
             LetterKind.BUYOUT_OFFER,
             "66",
@@ -383,139 +329,40 @@ class OutgoingTransferWorkflow:
                 "route_article": route_article,
             },
         )
-        await self.flush(with_projection=True)
-        answered = await self.clock.wait_condition_until(lambda: self.consent is not None, answer_by)
+        await self.book.flush(with_projection=True)
+        answered = await self.clock.wait_condition_until(
+            lambda: self.consent is not None, answer_by, f"66 consent to buy-out awaited until {answer_by}"
+        )
         self.offer_open = False
         if not (answered and self.consent):
-            return False
+            return None
         paid_on = self.calendar.next_working_day(self.clock.today())
-        await self.clock.sleep_until(paid_on)
-        value = (await self.transfer_value(paid_on)).value
-        await workflow.execute_activity(
-            PAY_BUYOUT,
-            PayBuyoutInput(
-                idempotency_key=f"{workflow.info().workflow_id}/buyout",
-                case_id=self.case_id,
-                amount=value,
-                paid_on=paid_on,
-            ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=PATIENT,
-        )
-        await self.record(CaseEvent(type=EventType.BUYOUT_PAID, date=paid_on, amount=value, article="66"))
-        await self.close(Outcome.BOUGHT_OFF)
-        return True
+        await self.clock.sleep_until(paid_on, f"66 pay the buy-out on {paid_on}")
+        value = (
+            await steps.compute_transfer_value(self.case, paid_on, summary=f"66 buy-out value as of {paid_on}")
+        ).value
+        await steps.pay_buyout(self.case.case_id, value, paid_on, summary=f"66 pay the buy-out EUR {value}")
+        self.book.record(CaseEvent(type=EventType.BUYOUT_PAID, date=paid_on, amount=value, article="66"))
+        return await self.close(Outcome.BOUGHT_OFF)
 
-    # -- recording -------------------------------------------------------------------------
+    # -- steps shared by the paths ---------------------------------------------------------
 
-    def set_due(self, due: date | None, article: str | None) -> None:
-        self.next_due, self.next_due_article = due, article
-
-    async def breach_if_late(self, today: date, due: date, article: str) -> None:
+    def breach_if_late(self, today: date, due: date, article: str) -> None:
         """Besluit 24: a missed term is recorded and never held against the participant."""
         if today > due:
-            await self.record(CaseEvent(type=EventType.DEADLINE_BREACHED, date=today, due=due, article=article))
-
-    async def record(self, event: CaseEvent) -> None:
-        """Add a statutory step to the case's record; it reaches the audit log at the next flush
-        (before any call to the outside world, and at the end of every cycle)."""
-        self.events.append(event)
-        details: dict[str, Any] = event.model_dump(
-            mode="json", exclude_none=True, exclude={"type", "date", "due", "article"}
-        )
-        self.unrecorded.append(
-            AuditStep(
-                idempotency_key=f"{workflow.info().workflow_id}/event/{len(self.events)}",
-                subject_id=self.case_id,
-                step=event.type.value,
-                article=event.article or "",
-                due=event.due,
-                actual=event.date,
-                details=details,
-            )
-        )
-
-    def publish(self) -> None:
-        """Upsert the search attributes and memo that changed since last time (operators find
-        cases by them in the UI); called at every flush, so at every change of phase or term."""
-        breached = sorted(
-            {event.article for event in self.events if event.type is EventType.DEADLINE_BREACHED and event.article}
-        )
-        failed = len(counted_failures(self.failures))
-        values = {
-            sa.PHASE: self.phase.value,
-            sa.REGIME: self.regime.value,
-            sa.PROVIDER: self.data.provider,
-            sa.RECEIVING_PROVIDER: self.receiving_provider,
-            sa.WAVE_ID: self.data.wave_id,
-            sa.FAILED_ATTEMPTS: failed,
-            sa.NEXT_DUE: self.next_due.isoformat() if self.next_due else None,
-            sa.NEXT_DUE_ARTICLE: self.next_due_article,
-            sa.DEADLINE_BREACHED: bool(breached),
-            sa.BREACHED_ARTICLES: breached or None,
-            sa.OUTCOME: self.outcome.value if self.outcome else None,
-        }
-        updates = [
-            key.value_set(value) if value is not None else key.value_unset()
-            for key, value in values.items()
-            if self.published.get(key.name, "unset") != value
-        ]
-        if updates:
-            workflow.upsert_search_attributes(updates)
-            self.published.update({key.name: value for key, value in values.items()})
-        summary = self.summary(failed)
-        if self.published.get("summary") != summary:
-            workflow.upsert_memo({"summary": summary})
-            self.published["summary"] = summary
-
-    def summary(self, failed: int) -> str:
-        """One line for a person: where the case stands and what is due next."""
-        parts = [f"case {self.case_id}", f"regime {self.regime.value}", self.phase.value.replace("_", " ")]
-        if self.outcome:
-            parts.append(f"outcome {self.outcome.value}")
-        if self.next_due:
-            parts.append(f"next: {self.next_due_article} due {self.next_due.isoformat()}")
-        if failed:
-            parts.append(f"{failed} failed attempt{'s' if failed != 1 else ''}")
-        if self.receiving_provider:
-            parts.append(f"receiving provider {self.receiving_provider}")
-        return " · ".join(parts)
-
-    async def flush(self, with_projection: bool = False) -> None:
-        """Write buffered steps (and the reporting row) to the administration in one activity."""
-        self.publish()
-        if not self.unrecorded and not with_projection:
-            return
-        projection = None
-        if with_projection:
-            projection = CaseProjection(
-                case_id=self.case_id,
-                regime=self.regime.value,
-                status=self.phase.value,
-                failed_attempts=len(counted_failures(self.failures)),
-                next_due=self.next_due,
-                next_due_article=self.next_due_article,
-                outcome=self.outcome.value if self.outcome else None,
-            )
-        steps, self.unrecorded = self.unrecorded, []
-        await workflow.execute_activity(
-            RECORD_STATUTORY_STEPS,
-            CaseProgress(steps=steps, projection=projection),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=PATIENT,
-        )
+            self.book.record(CaseEvent(type=EventType.DEADLINE_BREACHED, date=today, due=due, article=article))
 
     async def inform(self, kind: LetterKind, article: str, due: date | None, context: dict[str, Any]) -> None:
+        """A letter to the participant, citing its article."""
         today = self.clock.today()
-        await workflow.execute_activity(
-            SEND_LETTER,
+        await steps.send_letter(
             LetterRequest(
-                idempotency_key=f"{workflow.info().workflow_id}/letter/{kind.value}",
-                subject_id=self.case_id,
+                idempotency_key=ids.letter_key(workflow.info().workflow_id, kind.value),
+                subject_id=self.case.case_id,
                 kind=kind,
                 due=due,
                 context={
-                    "case_id": self.case_id,
+                    "case_id": self.case.case_id,
                     "provider": self.data.provider,
                     "participation_end": self.case.participation_end.isoformat(),
                     "old_age_pension": str(self.case.old_age_pension),
@@ -523,18 +370,23 @@ class OutgoingTransferWorkflow:
                     **context,
                 },
             ),
-            start_to_close_timeout=STEP_TIMEOUT,
-            retry_policy=PATIENT,
+            summary=f"{article} letter {kind.value}" + (f" due {due}" if due else ""),
         )
-        await self.record(
+        self.book.record(
             CaseEvent(type=EventType.PARTICIPANT_INFORMED, date=today, letter=kind.value, article=article, due=due)
         )
 
-    async def close(self, outcome: Outcome) -> None:
-        self.outcome, self.phase = outcome, Phase.CLOSED
-        self.set_due(None, None)
-        await self.record(CaseEvent(type=EventType.CLOSED, date=self.clock.today(), outcome=outcome))
-        await self.flush(with_projection=True)
+    async def close(self, outcome: Outcome) -> Outcome:
+        self.state.outcome, self.state.phase = outcome, Phase.CLOSED
+        self.state.set_due(None, None)
+        self.book.record(CaseEvent(type=EventType.CLOSED, date=self.clock.today(), outcome=outcome))
+        await self.book.flush(with_projection=True)
+        return outcome
+
+    def last_query(self) -> date:
+        return max(event.date for event in self.state.events if event.type is EventType.REGISTER_QUERY)
 
     def result(self) -> CaseResult:
-        return CaseResult(case_id=self.case_id, outcome=self.outcome or Outcome.OPEN, events=self.events)
+        return CaseResult(
+            case_id=self.case.case_id, outcome=self.state.outcome or Outcome.OPEN, events=self.state.events
+        )

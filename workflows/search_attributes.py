@@ -9,6 +9,8 @@ WkpNextDue is a Keyword holding an ISO date: dates then compare as written,
 full RFC 3339 timestamps in every query).
 """
 
+from typing import Any
+
 from temporalio.common import SearchAttributeKey
 
 PHASE = SearchAttributeKey.for_keyword("WkpPhase")
@@ -23,7 +25,7 @@ DEADLINE_BREACHED = SearchAttributeKey.for_bool("WkpDeadlineBreached")
 BREACHED_ARTICLES = SearchAttributeKey.for_keyword_list("WkpBreachedArticles")
 OUTCOME = SearchAttributeKey.for_keyword("WkpOutcome")
 
-ALL = [
+ALL: list[SearchAttributeKey[Any]] = [
     PHASE,
     REGIME,
     PROVIDER,

@@ -1,4 +1,4 @@
-"""A wave: the back-office's durable batch, id `wkp-wave-{provider}-{wave_id}`.
+"""A wave: the back-office's durable batch, id `models.ids.wave_workflow_id`.
 
 It pages through the wave's cases in the administration and starts each as its own case
 workflow, a window at a time (after samples-python's batch_sliding_window). A case outlives its
@@ -9,7 +9,7 @@ and leaves started cases running. Continue-as-new after every page keeps the his
 """
 
 import asyncio
-from datetime import timedelta
+from datetime import date
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -18,26 +18,25 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from temporalio.common import WorkflowIDReusePolicy
 
+    from models.case import PensionCase
+    from models.ids import case_workflow_id
     from models.transfer import OutgoingTransferInput
-    from models.wave import LOAD_WAVE_PAGE, WaveInput, WavePage, WavePageInput, WaveProgress
-    from workflows.outgoing import PATIENT, OutgoingTransferWorkflow
-
-
-def case_workflow_id(provider: str, case_id: str) -> str:
-    return f"wkp-out-{provider}-{case_id}"
+    from models.wave import WaveInput, WaveProgress
+    from workflows import steps
+    from workflows.outgoing import OutgoingTransferWorkflow
 
 
 @workflow.defn(name="TransferWave")
 class WaveWorkflow:
-    def __init__(self) -> None:
-        self.paused = False
+    @workflow.init
+    def __init__(self, data: WaveInput) -> None:
+        self.data = data
+        self.paused = data.start_paused
         self.cancelled = False
         self.done = False
-        self.data: WaveInput | None = None
 
     @workflow.query(name="progress")
     def progress(self) -> WaveProgress:
-        assert self.data is not None
         return WaveProgress(
             wave_id=self.data.wave_id,
             counts=self.data.counts,
@@ -71,19 +70,12 @@ class WaveWorkflow:
             raise ValueError("wave: it has finished or was cancelled")
 
     @workflow.run
-    async def run(self, data: WaveInput) -> WaveProgress:
-        self.data = data
-        self.paused = data.start_paused
+    async def run(self, _data: WaveInput) -> WaveProgress:
+        data = self.data  # as given to __init__
         await self.until_allowed()
         if self.cancelled:
             return self.progress()
-        page: WavePage = await workflow.execute_activity(
-            LOAD_WAVE_PAGE,
-            WavePageInput(wave_id=data.wave_id, after=data.cursor, limit=data.page_size),
-            result_type=WavePage,
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=PATIENT,
-        )
+        page = await steps.load_wave_page(data.wave_id, data.cursor, data.page_size)
         if not page.cases:
             self.done = True
             return self.progress()
@@ -99,7 +91,7 @@ class WaveWorkflow:
     async def until_allowed(self) -> None:
         await workflow.wait_condition(lambda: not self.paused or self.cancelled)
 
-    async def start_case(self, case, wave_date) -> None:
+    async def start_case(self, case: PensionCase, wave_date: date | None) -> None:
         data = self.data
         try:
             await workflow.start_child_workflow(
@@ -110,6 +102,7 @@ class WaveWorkflow:
                 id=case_workflow_id(data.provider, case.case_id),
                 parent_close_policy=ParentClosePolicy.ABANDON,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                static_summary=f"case {case.case_id} of wave {data.wave_id}",
             )
             data.counts.started += 1
         except WorkflowAlreadyStartedError:

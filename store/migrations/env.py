@@ -10,7 +10,9 @@ config = context.config
 
 
 def run() -> None:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"), poolclass=pool.NullPool)
+    url = config.get_main_option("sqlalchemy.url")
+    assert url, "alembic: sqlalchemy.url is set by store.migrate"
+    engine = create_engine(url, poolclass=pool.NullPool)
     if engine.dialect.name == "sqlite":
         sqlite_pragmas_for_sync(engine)
     with engine.connect() as connection:

@@ -30,7 +30,7 @@ async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_p
     """A copy of the outgoing workflow that sleeps before computing the transfer value: the
     recorded history has an activity where the copy now schedules a timer."""
     source = (Path(__file__).resolve().parents[2] / "workflows" / "outgoing.py").read_text()
-    anchor = "            self.statement = await self.transfer_value(pay_on)\n"
+    anchor = "            statement = self.statement = await steps.compute_transfer_value(\n"
     assert anchor in source
     changed = source.replace(anchor, "            await workflow.sleep(timedelta(minutes=1))  # the change\n" + anchor)
     (tmp_path / "outgoing_changed.py").write_text(changed)

@@ -1,0 +1,138 @@
+"""A case's bookkeeping, apart from the law's steps: the statutory steps it records (buffered,
+then written to the administration's audit log in one activity), and what operators see of it
+(search attributes and a one-line memo summary). Shared by the transferring and the receiving side.
+"""
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import SearchAttributeKey
+
+with workflow.unsafe.imports_passed_through():
+    from models import ids
+    from models.events import CaseEvent, EventType
+    from models.ledger import AuditStep, CaseProjection
+    from models.steps import CaseProgress
+    from models.transfer import CaseState, OutgoingTransferInput
+    from rules.buyout import counted_failures
+    from rules.regime import Regime
+    from workflows import search_attributes as sa
+    from workflows import steps
+
+
+class Book:
+    """The statutory steps of one subject (a case or an incoming transfer), buffered for the audit log."""
+
+    def __init__(self, subject_id: str, events: list[CaseEvent]) -> None:
+        self.subject_id = subject_id
+        self.events = events
+        self.unrecorded: list[AuditStep] = []
+
+    def record(self, event: CaseEvent) -> None:
+        """Add a statutory step; it reaches the audit log at the next flush."""
+        self.events.append(event)
+        details = event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "due", "article"})
+        self.note(
+            AuditStep(
+                idempotency_key=ids.event_key(workflow.info().workflow_id, len(self.events)),
+                subject_id=self.subject_id,
+                step=event.type.value,
+                article=event.article or "",
+                due=event.due,
+                actual=event.date,
+                details=details,
+            )
+        )
+
+    def note(self, step: AuditStep) -> None:
+        """An audit row that is not a case event (e.g. the participant's consent)."""
+        self.unrecorded.append(step)
+
+    async def write(self, projection: CaseProjection | None = None) -> None:
+        """Write the buffered steps (and the reporting row, when given) in one activity."""
+        if not self.unrecorded and projection is None:
+            return
+        progress, self.unrecorded = CaseProgress(steps=self.unrecorded, projection=projection), []
+        await steps.record_statutory_steps(progress)
+
+
+class CaseBook(Book):
+    """The transferring side's case: its steps, and the search attributes and memo operators find
+    it by, upserted when they change (so at every change of phase or term)."""
+
+    def __init__(self, data: OutgoingTransferInput, state: CaseState, regime: Regime) -> None:
+        super().__init__(data.case.case_id, state.events)
+        self.data, self.state, self.regime = data, state, regime
+        self.published: dict[str, Any] = {}
+
+    async def flush(self, with_projection: bool = False) -> None:
+        """Publish what changed, then write the buffered steps (with the reporting row when asked)
+        before the case next calls the outside world or waits."""
+        self.publish()
+        await self.write(self.projection() if with_projection else None)
+
+    async def flush_if_pending(self) -> None:
+        """Before a long wait: publish, and write the reporting row only when steps are pending."""
+        self.publish()
+        if self.unrecorded:
+            await self.write(self.projection())
+
+    def failed_attempts(self) -> int:
+        return len(counted_failures(self.state.failure_dates))
+
+    def projection(self) -> CaseProjection:
+        state = self.state
+        return CaseProjection(
+            case_id=self.subject_id,
+            regime=self.regime.value,
+            status=state.phase.value,
+            failed_attempts=self.failed_attempts(),
+            next_due=state.next_due,
+            next_due_article=state.next_due_article,
+            outcome=state.outcome.value if state.outcome else None,
+        )
+
+    def publish(self) -> None:
+        state = self.state
+        breached = sorted(
+            {event.article for event in self.events if event.type is EventType.DEADLINE_BREACHED and event.article}
+        )
+        values: dict[SearchAttributeKey[Any], Any] = {
+            sa.PHASE: state.phase.value,
+            sa.REGIME: self.regime.value,
+            sa.PROVIDER: self.data.provider,
+            sa.RECEIVING_PROVIDER: state.receiving_provider,
+            sa.WAVE_ID: self.data.wave_id,
+            sa.FAILED_ATTEMPTS: self.failed_attempts(),
+            sa.NEXT_DUE: state.next_due.isoformat() if state.next_due else None,
+            sa.NEXT_DUE_ARTICLE: state.next_due_article,
+            sa.DEADLINE_BREACHED: bool(breached),
+            sa.BREACHED_ARTICLES: breached or None,
+            sa.OUTCOME: state.outcome.value if state.outcome else None,
+        }
+        updates = [
+            key.value_set(value) if value is not None else key.value_unset()
+            for key, value in values.items()
+            if self.published.get(key.name, "unset") != value
+        ]
+        if updates:
+            workflow.upsert_search_attributes(updates)
+            self.published.update({key.name: value for key, value in values.items()})
+        summary = self.summary()
+        if self.published.get("summary") != summary:
+            workflow.upsert_memo({"summary": summary})
+            self.published["summary"] = summary
+
+    def summary(self) -> str:
+        """One line for a person: where the case stands and what is due next."""
+        state, failed = self.state, self.failed_attempts()
+        parts = [f"case {self.subject_id}", f"regime {self.regime.value}", state.phase.value.replace("_", " ")]
+        if state.outcome:
+            parts.append(f"outcome {state.outcome.value}")
+        if state.next_due:
+            parts.append(f"next: {state.next_due_article} due {state.next_due.isoformat()}")
+        if failed:
+            parts.append(f"{failed} failed attempt{'s' if failed != 1 else ''}")
+        if state.receiving_provider:
+            parts.append(f"receiving provider {state.receiving_provider}")
+        return " · ".join(parts)

@@ -1,0 +1,209 @@
+"""Every activity a workflow calls, as one typed function each: the activity's name, its input and
+result types, its timeout and retry policy, and its idempotency key, in one place. Workflows call
+activities only through these functions, by name (DESIGN.md: never importing an implementation).
+
+Each call carries a one-line summary naming the step and its article: the Temporal UI shows it on
+the event, so an operator reads the law in a case's timeline.
+"""
+
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from models import ids
+    from models.bsn import Bsn
+    from models.case import PensionCase
+    from models.dates import LegalDate
+    from models.ledger import LetterRequest, ReceiptBooking
+    from models.money import Money
+    from models.register import RegisterAnswer
+    from models.steps import (
+        APPLY_INCOMING_VALUE,
+        BOOK_INCOMING_TRANSFER,
+        CHECK_FUNDING_RATIOS,
+        COMPUTE_TRANSFER_VALUE,
+        PAY_BUYOUT,
+        PAY_TRANSFER_VALUE,
+        QUERY_PENSION_REGISTER,
+        RECORD_STATUTORY_STEPS,
+        SEND_LETTER,
+        AppliedValue,
+        ApplyIncomingInput,
+        CaseProgress,
+        FundingCheckInput,
+        PayBuyoutInput,
+        PaymentOutcome,
+        PayTransferInput,
+        RegisterQueryInput,
+        TransferValueInput,
+    )
+    from models.wave import LOAD_WAVE_PAGE, WavePage, WavePageInput
+    from rules.suspension import SuspensionCheck
+    from rules.transfer_value import TransferValueStatement
+
+# How long one try of a step may take before another worker tries again (after a crash, too).
+STEP_TIMEOUT = timedelta(seconds=10)
+PAYMENT_TIMEOUT = timedelta(seconds=20)
+PAGE_TIMEOUT = timedelta(seconds=60)
+
+# Ordinary steps: retry for as long as it takes (a register outage delays cases, loses none).
+PATIENT = RetryPolicy(
+    initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
+)
+# Paying a provider that is down: a few tries, then the workflow picks a new payment date.
+PAYMENT_TRIES = RetryPolicy(
+    initial_interval=timedelta(seconds=2), maximum_interval=timedelta(minutes=1), maximum_attempts=4
+)
+
+
+def _workflow_id() -> str:
+    return workflow.info().workflow_id
+
+
+# -- the transferring side (Besluit 17e, PW 66, PW 72) ---------------------------------------
+
+
+async def query_pension_register(case_id: str, bsn: Bsn, as_of: LegalDate, summary: str) -> RegisterAnswer:
+    """17e.1/17e.2/56.2/17f.3, on the register's own task queue (its agreed rate holds there)."""
+    return await workflow.execute_activity(
+        QUERY_PENSION_REGISTER,
+        RegisterQueryInput(case_id=case_id, bsn=bsn, as_of=as_of),
+        task_queue=ids.register_task_queue(workflow.info().task_queue),
+        # Time to wait for a turn under the register's rate limit is not counted as failing.
+        schedule_to_start_timeout=None,
+        result_type=RegisterAnswer,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=summary,
+    )
+
+
+async def check_funding_ratios(
+    on: LegalDate, transferring_provider: str, receiving_provider: str, summary: str
+) -> SuspensionCheck:
+    """PW 72 / Besluit 23a. A missing ratio or provider is retried: the case waits for an operator."""
+    return await workflow.execute_activity(
+        CHECK_FUNDING_RATIOS,
+        FundingCheckInput(on=on, transferring_provider=transferring_provider, receiving_provider=receiving_provider),
+        result_type=SuspensionCheck,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=summary,
+    )
+
+
+async def compute_transfer_value(case: PensionCase, transfer_date: LegalDate, summary: str) -> TransferValueStatement:
+    """Besluit 25 and 17e.6: the value as of the transfer (payment) date."""
+    return await workflow.execute_activity(
+        COMPUTE_TRANSFER_VALUE,
+        TransferValueInput(case=case, transfer_date=transfer_date),
+        result_type=TransferValueStatement,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=summary,
+    )
+
+
+async def pay_transfer_value(
+    try_number: int,
+    case_id: str,
+    from_provider: str,
+    receiving_provider: str,
+    client_number: str,
+    bsn: Bsn,
+    birth_date: LegalDate,
+    amount: Money,
+    transfer_date: LegalDate,
+    summary: str,
+) -> PaymentOutcome:
+    """17e.4. A few tries only: a provider that stays down makes the workflow pick the next
+    working day, with a new value and so a new idempotency key (one per try)."""
+    return await workflow.execute_activity(
+        PAY_TRANSFER_VALUE,
+        PayTransferInput(
+            idempotency_key=ids.transfer_key(_workflow_id(), try_number),
+            case_id=case_id,
+            from_provider=from_provider,
+            receiving_provider=receiving_provider,
+            client_number=client_number,
+            bsn=bsn,
+            birth_date=birth_date,
+            amount=amount,
+            transfer_date=transfer_date,
+        ),
+        result_type=PaymentOutcome,
+        start_to_close_timeout=PAYMENT_TIMEOUT,
+        retry_policy=PAYMENT_TRIES,
+        summary=summary,
+    )
+
+
+async def pay_buyout(case_id: str, amount: Money, paid_on: LegalDate, summary: str) -> None:
+    """PW 66: the lump sum to the participant, once per case."""
+    await workflow.execute_activity(
+        PAY_BUYOUT,
+        PayBuyoutInput(idempotency_key=ids.buyout_key(_workflow_id()), case_id=case_id, amount=amount, paid_on=paid_on),
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=summary,
+    )
+
+
+# -- shared by both sides --------------------------------------------------------------------
+
+
+async def record_statutory_steps(progress: CaseProgress) -> None:
+    """The audit log and the case's reporting row, in one transaction (idempotent per step)."""
+    await workflow.execute_activity(
+        RECORD_STATUTORY_STEPS,
+        progress,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=f"record {len(progress.steps)} statutory step(s) in the administration",
+    )
+
+
+async def send_letter(request: LetterRequest, summary: str) -> None:
+    await workflow.execute_activity(
+        SEND_LETTER, request, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT, summary=summary
+    )
+
+
+# -- the receiving side (Besluit 17e.5) ------------------------------------------------------
+
+
+async def book_incoming_transfer(booking: ReceiptBooking, summary: str) -> None:
+    await workflow.execute_activity(
+        BOOK_INCOMING_TRANSFER, booking, start_to_close_timeout=STEP_TIMEOUT, retry_policy=PATIENT, summary=summary
+    )
+
+
+async def apply_incoming_value(
+    birth_date: LegalDate, amount: Money, applied_on: LegalDate, summary: str
+) -> AppliedValue:
+    return await workflow.execute_activity(
+        APPLY_INCOMING_VALUE,
+        ApplyIncomingInput(
+            idempotency_key=ids.receipt_key(_workflow_id()), birth_date=birth_date, amount=amount, applied_on=applied_on
+        ),
+        result_type=AppliedValue,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=summary,
+    )
+
+
+# -- waves -----------------------------------------------------------------------------------
+
+
+async def load_wave_page(wave_id: str, after: str | None, limit: int) -> WavePage:
+    return await workflow.execute_activity(
+        LOAD_WAVE_PAGE,
+        WavePageInput(wave_id=wave_id, after=after, limit=limit),
+        result_type=WavePage,
+        start_to_close_timeout=PAGE_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=f"load up to {limit} cases of wave {wave_id}" + (f" after {after}" if after else ""),
+    )
