@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: setup demo test clean browser
+.PHONY: setup demo test check clean browser
 
 setup: $(VENV)/.installed
 
@@ -19,8 +19,14 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: setup
 	$(BIN)/wkp demo
 
-test: setup browser
+# Lint, import order, format and types first: CI fails on any of them before the suite runs.
+test: setup browser check
 	$(BIN)/python -m pytest -q
+
+check: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Browser tests drive Debian's chromium (the machine has no other browser; nothing is downloaded
 # at run time). Installed from Debian's packages when missing.

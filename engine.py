@@ -10,6 +10,7 @@ from temporalio.client import Client
 
 from activities.transfer import TransferActivities
 from codec.converter import encrypted_converter
+from codec.encryption import configured_key_ring
 from config.settings import Settings
 from models.transfer import LegalSettings
 from register_client.client import RegisterClient
@@ -22,7 +23,9 @@ async def connect_client(settings: Settings) -> Client:
     # (PyGILState_Release while finalizing). Only `wkp simulate` needs the quiet one.
     # Payloads are encrypted before they leave the process (codec/): worker and CLI alike.
     return await Client.connect(
-        settings.temporal_address, namespace=settings.namespace, data_converter=encrypted_converter(settings.key_ring())
+        settings.temporal_address,
+        namespace=settings.namespace,
+        data_converter=encrypted_converter(configured_key_ring(settings)),
     )
 
 
@@ -67,6 +70,7 @@ async def register_search_attributes(client: Client, namespace: str = "default")
     """Register the engine's search attributes that a cluster lacks (idempotent): the one-off
     setup of a real cluster, and the time-skipping server of simulations. Returns the names
     it added. (The time-skipping server cannot list attributes, only add them.)"""
+    from temporalio.api.enums.v1 import IndexedValueType
     from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
     from temporalio.service import RPCError, RPCStatusCode
 
@@ -83,7 +87,9 @@ async def register_search_attributes(client: Client, namespace: str = "default")
     for key in ALL:
         if key.name in known:
             continue
-        request = AddSearchAttributesRequest(namespace=namespace, search_attributes={key.name: key.indexed_value_type})
+        request = AddSearchAttributesRequest(
+            namespace=namespace, search_attributes={key.name: IndexedValueType.ValueType(key.indexed_value_type.value)}
+        )
         try:
             await client.operator_service.add_search_attributes(request)
             added.append(key.name)

@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from config.logging import get_logger
+from letters.render import render_letter
 from models.bsn import mask_bsn
 from models.ledger import (
     ApplyIncoming,
@@ -254,7 +255,8 @@ class TransferActivities:
 
     @activity.defn(name=SEND_LETTER)
     async def send_letter_to_participant(self, letter: LetterRequest) -> None:
-        await self.admin.queue_letter(letter)
+        # Rendered here, by the step that sends it (strict templates: a missing value fails).
+        await self.admin.queue_letter(letter, render_letter(letter.kind, letter.context))
         await self.after_letter(letter)
 
     @activity.defn(name=BOOK_INCOMING_TRANSFER)

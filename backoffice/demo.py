@@ -12,9 +12,10 @@ import time
 from collections import Counter
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from sqlalchemy import distinct, func, select
+from temporalio.client import Client
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -23,11 +24,11 @@ from config.settings import Settings
 from engine import legal_settings, temporal_client
 from models.bsn import bsn_problem
 from models.case import PensionCase
+from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.transfer import OutgoingTransferInput
 from rules.suspension import ratio_month
-from store.factory import open_administration
-from store.schema import AuditEntry, Payment, TransferCase
+from store.factory import administration
 from stubs.register import bank_account
 from workflows.outgoing import OutgoingTransferWorkflow
 
@@ -90,8 +91,7 @@ def write_world(settings: Settings, spells: list[dict]) -> None:
 
 
 async def load_administration(settings: Settings, cases: list[PensionCase], legal_date: date) -> None:
-    admin = open_administration(settings)
-    try:
+    async with administration(settings) as admin:
         await admin.upsert_provider(
             ProviderRecord(id=settings.provider, kind="fund", bank_account=bank_account(settings.provider))
         )
@@ -103,8 +103,6 @@ async def load_administration(settings: Settings, cases: list[PensionCase], lega
             await admin.set_funding_ratio(fund, ratio_month(legal_date), Decimal("1.12"))
         for case in cases:
             await admin.add_case(case)
-    finally:
-        await admin.engine.dispose()
 
 
 async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
@@ -112,7 +110,7 @@ async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: 
         return await start_all(client, settings, cases, legal_date)
 
 
-async def start_all(client, settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
+async def start_all(client: Client, settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
     legal = legal_settings(settings, legal_date)
     started = 0
     for case in cases:
@@ -120,7 +118,7 @@ async def start_all(client, settings: Settings, cases: list[PensionCase], legal_
             await client.start_workflow(
                 OutgoingTransferWorkflow.run,
                 OutgoingTransferInput(provider=settings.provider, case=case, legal=legal),
-                id=f"wkp-out-{settings.provider}-{case.case_id}",
+                id=case_workflow_id(settings.provider, case.case_id),
                 task_queue=settings.task_queue,
                 # A closed case (transferred, bought off) must never start again.
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
@@ -133,19 +131,9 @@ async def start_all(client, settings: Settings, cases: list[PensionCase], legal_
 
 async def progress_of(settings: Settings, case_ids: list[str]) -> int:
     """Cases whose first attempt concluded: paid or otherwise closed, failed, or suspended."""
-    admin = open_administration(settings)
-    try:
-        async with admin.transaction() as session:
-            return (
-                await session.execute(
-                    select(func.count(distinct(AuditEntry.subject_id))).where(
-                        AuditEntry.subject_id.in_(case_ids),
-                        AuditEntry.step.in_(["closed", "transfer_failed", "suspended"]),
-                    )
-                )
-            ).scalar_one()
-    finally:
-        await admin.engine.dispose()
+    async with administration(settings) as admin:
+        steps = await admin.audit_steps_of(case_ids, steps=["closed", "transfer_failed", "suspended"])
+    return len({step.subject_id for step in steps})
 
 
 async def wait_for_first_steps(settings: Settings, case_ids: list[str], show: bool) -> int:
@@ -166,26 +154,14 @@ async def wait_for_first_steps(settings: Settings, case_ids: list[str], show: bo
     return done
 
 
-async def summary(settings: Settings, case_ids: list[str]) -> dict:
-    admin = open_administration(settings)
-    try:
-        async with admin.transaction() as session:
-            rows = (
-                (await session.execute(select(TransferCase).where(TransferCase.case_id.in_(case_ids)))).scalars().all()
-            )
-            payments = (await session.execute(select(Payment).where(Payment.case_id.in_(case_ids)))).scalars().all()
-            steps = (
-                await session.execute(
-                    select(AuditEntry.step, AuditEntry.details).where(AuditEntry.subject_id.in_(case_ids))
-                )
-            ).all()
-    finally:
-        await admin.engine.dispose()
-    states = Counter(row.outcome or row.status for row in rows)
-    reasons = Counter(details.get("reason") for step, details in steps if step in ("transfer_failed", "not_eligible"))
+async def summary(settings: Settings, case_ids: list[str]) -> dict[str, Any]:
+    async with administration(settings) as admin:
+        rows = await admin.case_projections(case_ids)
+        payments = await admin.payments_for_cases(case_ids)
+        refusals = await admin.audit_steps_of(case_ids, steps=["transfer_failed", "not_eligible"])
     return {
-        "states": dict(states),
-        "reasons": dict(reasons),
+        "states": dict(Counter(row.outcome or row.status for row in rows)),
+        "reasons": dict(Counter(step.details.get("reason") for step in refusals)),
         "payments": len(payments),
         "paid": sum((p.amount for p in payments), Decimal("0")),
         "to": dict(Counter(p.counterparty for p in payments)),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
+from codec.encryption import configured_key_ring
 from config.binaries import temporal_cli
 from config.settings import Settings
 
@@ -141,7 +142,7 @@ def start(settings: Settings, say=print) -> dict[str, int]:
     from store.database import migrate
 
     ensure_world_files(settings)
-    settings.key_ring(), settings.codec_token_list()  # made once here, before processes share them
+    configured_key_ring(settings), settings.codec_token_list()  # made once here, before processes share them
     migrate(settings.administration_url())
     logs = settings.home / "logs"
     logs.mkdir(exist_ok=True)

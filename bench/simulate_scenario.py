@@ -8,11 +8,11 @@ import sys
 import time
 from collections import Counter
 
-from backoffice.simulate import simulate_sharded
 from config.logging import configure_logging
 from models.bsn import bsn_problem
 from rules.basis import load_basis
 from rules.scenario import validate_scenario
+from sim import simulate_sharded
 
 
 def nth_bsn(n: int) -> str:

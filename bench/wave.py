@@ -34,6 +34,7 @@ from config.binaries import temporal_cli
 from config.logging import configure_logging
 from config.temporal_runtime import quiet_runtime
 from models.bsn import bsn_problem
+from models.ids import case_workflow_id, wave_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
@@ -136,7 +137,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
                     window=200,
                     page_size=1000,
                 ),
-                id="wkp-wave-PF-A-BENCH",
+                id=wave_workflow_id("PF-A", "BENCH"),
                 task_queue="bench",
             )
 
@@ -155,7 +156,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
         finally:
             worker.terminate()
             worker.wait(timeout=60)
-        history = await client.get_workflow_handle("wkp-out-PF-A-B-000000").fetch_history()
+        history = await client.get_workflow_handle(case_workflow_id("PF-A", "B-000000")).fetch_history()
         activities = sum(1 for event in history.events if event.HasField("activity_task_scheduled_event_attributes"))
         answered = register_app.state.stats.answered_at
         per_second = Counter(int(t - answered[0]) for t in answered)

@@ -16,6 +16,7 @@ from temporalio.api.common.v1 import Payload
 from temporalio.converter import PayloadCodec
 
 from config.secret_files import read_or_create
+from config.settings import Settings
 
 ENCODING = b"binary/encrypted"
 KEY_ID = "encryption-key-id"
@@ -64,6 +65,11 @@ def load_or_create_key_ring(configured: str | None, current: str | None, key_fil
     return KeyRing.from_json(
         read_or_create(key_file, lambda: KeyRing({"k1": secrets.token_bytes(32)}, "k1").to_json()), current
     )
+
+
+def configured_key_ring(settings: Settings) -> KeyRing:
+    """WKP_PAYLOAD_KEYS / WKP_PAYLOAD_KEY_ID, or the embedded stack's key file."""
+    return load_or_create_key_ring(settings.payload_keys, settings.payload_key_id, settings.home / "payload-keys.json")
 
 
 class EncryptionCodec(PayloadCodec):

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
 
-from codec.encryption import EncryptionCodec, UnknownKey
+from codec.encryption import EncryptionCodec, UnknownKey, configured_key_ring
 from config.logging import get_logger
 
 
@@ -83,7 +83,9 @@ def main() -> None:
 
     configure_logging()
     settings = get_settings()
-    app = create_codec_app(EncryptionCodec(settings.key_ring()), settings.codec_token_list(), settings.ui_origins())
+    app = create_codec_app(
+        EncryptionCodec(configured_key_ring(settings)), settings.codec_token_list(), settings.ui_origins()
+    )
     uvicorn.run(app, host=settings.codec_host, port=settings.codec_port, log_level="warning")
 
 

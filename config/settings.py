@@ -12,14 +12,12 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from codec.encryption import KeyRing, load_or_create_key_ring
 from config.secret_files import read_or_create
 from models.dates import LegalDate
 from models.money import Money
 from rules.basis import ActuarialBasis, load_basis
 from rules.calendar import LegalCalendar
 from rules.thresholds import ThresholdTable
-from store.bsn_protection import load_or_create_key
 
 # 27 May 2022 was made equal to a generally recognised holiday by Royal decree (Atw 3.3).
 KNOWN_DECREE_DAYS = [date(2022, 5, 27)]
@@ -57,12 +55,6 @@ class Settings(BaseSettings):
 
     def administration_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'administration.db'}"
-
-    def bsn_key_bytes(self) -> bytes:
-        return load_or_create_key(self.bsn_key, self.home / "bsn.key")
-
-    def key_ring(self) -> KeyRing:
-        return load_or_create_key_ring(self.payload_keys, self.payload_key_id, self.home / "payload-keys.json")
 
     def codec_token_list(self) -> list[str]:
         """The codec server's accepted tokens; for the embedded stack one made once (0600)."""

@@ -23,6 +23,15 @@ def regime_for(participation_end: date) -> Regime:
     return Regime.EXISTING
 
 
+def regime_period(regime: Regime) -> tuple[date | None, date | None]:
+    """The participation ends of a regime's cohort, as [from, before): the inverse of regime_for."""
+    return {
+        Regime.NEW: (NEW_REGIME_FROM, None),
+        Regime.TRANSITIONAL: (TRANSITIONAL_FROM, NEW_REGIME_FROM),
+        Regime.EXISTING: (None, TRANSITIONAL_FROM),
+    }[regime]
+
+
 def first_query_article(regime: Regime) -> str:
     return {Regime.NEW: "17e.1", Regime.TRANSITIONAL: "56.2", Regime.EXISTING: "17f.3"}[regime]
 

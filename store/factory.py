@@ -4,13 +4,18 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from config.settings import Settings
-from store.bsn_protection import BsnProtector
+from store.bsn_protection import BsnProtector, load_or_create_key
 from store.database import make_async_engine
 from store.repository import Administration
 
 
+def configured_bsn_key(settings: Settings) -> bytes:
+    """WKP_BSN_KEY, or the embedded stack's key file."""
+    return load_or_create_key(settings.bsn_key, settings.home / "bsn.key")
+
+
 def open_administration(settings: Settings) -> Administration:
-    return Administration(make_async_engine(settings.administration_url()), BsnProtector(settings.bsn_key_bytes()))
+    return Administration(make_async_engine(settings.administration_url()), BsnProtector(configured_bsn_key(settings)))
 
 
 @asynccontextmanager

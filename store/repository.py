@@ -15,7 +15,6 @@ from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from letters.render import render_letter
 from models.case import PensionCase
 from models.ledger import (
     LETTER_ARTICLE,
@@ -123,7 +122,9 @@ class Administration:
             ).one_or_none()
         if found is None:
             raise NotFound(f"case_id: no case {case_id!r} in the administration")
-        entitlement, participant = found
+        return self._case(*found)
+
+    def _case(self, entitlement: Entitlement, participant: Participant) -> PensionCase:
         return PensionCase(
             case_id=entitlement.case_id,
             bsn=self.protector.decrypt(participant.bsn_cipher),
@@ -136,6 +137,23 @@ class Administration:
             consent_to_buyout=entitlement.consent_to_buyout,
             death_date=entitlement.death_date,
         )
+
+    async def case_ids(self, ended_from: date | None = None, ended_before: date | None = None) -> list[str]:
+        """Every case's id in order, or those whose participation ended in [ended_from, ended_before)
+        (a regime's cohort, a month's new former participants)."""
+        query = select(Entitlement.case_id).order_by(Entitlement.case_id)
+        if ended_from is not None:
+            query = query.where(Entitlement.participation_end >= ended_from)
+        if ended_before is not None:
+            query = query.where(Entitlement.participation_end < ended_before)
+        async with self.transaction() as session:
+            return list((await session.execute(query)).scalars())
+
+    async def participation_ends(self) -> list[tuple[str, date]]:
+        """(case_id, participation end) of every case: what the 17f phased plan is built from."""
+        async with self.transaction() as session:
+            rows = await session.execute(select(Entitlement.case_id, Entitlement.participation_end))
+            return [(case_id, ended) for case_id, ended in rows.all()]
 
     async def case_ids_for_bsn(self, bsn: str) -> list[str]:
         async with self.transaction() as session:
@@ -162,6 +180,16 @@ class Administration:
         async with self.transaction() as session:
             row = await session.get(TransferCase, case_id)
             return None if row is None else CaseProjection.model_validate(row, from_attributes=True)
+
+    async def case_projections(self, case_ids: list[str]) -> list[CaseProjection]:
+        """The reporting rows of these cases (a case not started yet has none)."""
+        async with self.transaction() as session:
+            rows = (
+                await session.execute(
+                    select(TransferCase).where(TransferCase.case_id.in_(case_ids)).order_by(TransferCase.case_id)
+                )
+            ).scalars()
+            return [CaseProjection.model_validate(row, from_attributes=True) for row in rows]
 
     # -- providers and funding ratios ------------------------------------------------------
 
@@ -207,9 +235,12 @@ class Administration:
         return booked
 
     async def payments_for_case(self, case_id: str) -> list[BookedPayment]:
+        return await self.payments_for_cases([case_id])
+
+    async def payments_for_cases(self, case_ids: list[str]) -> list[BookedPayment]:
         async with self.transaction() as session:
             rows = (
-                await session.execute(select(Payment).where(Payment.case_id == case_id).order_by(Payment.id))
+                await session.execute(select(Payment).where(Payment.case_id.in_(case_ids)).order_by(Payment.id))
             ).scalars()
             return [self._payment(row, created=False) for row in rows]
 
@@ -305,21 +336,31 @@ class Administration:
             ).scalar_one()
 
     async def wave_page(self, wave_id: str, after: str | None, limit: int) -> tuple[date | None, list[PensionCase]]:
-        """The wave's date and the next `limit` of its cases in case_id order after `after`."""
+        """The wave's date and the next `limit` of its cases in case_id order after `after` (a
+        cursor), each with its participant, in one query."""
+        query = (
+            select(Entitlement, Participant)
+            .join(WaveMember, WaveMember.case_id == Entitlement.case_id)
+            .join(Participant, Participant.id == Entitlement.participant_id)
+            .where(WaveMember.wave_id == wave_id)
+            .order_by(WaveMember.case_id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(WaveMember.case_id > after)
         async with self.transaction() as session:
             wave = await session.get(Wave, wave_id)
             if wave is None:
                 raise NotFound(f"wave_id: no wave {wave_id!r} in the administration")
-            query = (
-                select(WaveMember.case_id)
-                .where(WaveMember.wave_id == wave_id)
-                .order_by(WaveMember.case_id)
-                .limit(limit)
-            )
-            if after is not None:
-                query = query.where(WaveMember.case_id > after)
-            case_ids = list((await session.execute(query)).scalars())
-        return wave.wave_date, [await self.load_case(case_id) for case_id in case_ids]
+            rows = (await session.execute(query)).all()
+        return wave.wave_date, [self._case(entitlement, participant) for entitlement, participant in rows]
+
+    async def wave_size(self, wave_id: str) -> int:
+        """How many cases a wave holds (0 for a wave the administration does not know)."""
+        async with self.transaction() as session:
+            return (
+                await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))
+            ).scalar_one()
 
     async def wave_case_states(self, wave_id: str) -> dict[str, int]:
         """How many of a wave's cases are in each state of the reporting projection."""
@@ -337,36 +378,15 @@ class Administration:
         """The reporting rows of a wave's cases (a case not started yet has none) and their audit
         steps, for the wave report."""
         async with self.transaction() as session:
-            members = select(WaveMember.case_id).where(WaveMember.wave_id == wave_id)
-            cases = (
-                await session.execute(
-                    select(TransferCase).where(TransferCase.case_id.in_(members)).order_by(TransferCase.case_id)
-                )
-            ).scalars()
-            projections = [CaseProjection.model_validate(row, from_attributes=True) for row in cases]
-            steps = (
-                await session.execute(
-                    select(AuditEntry).where(AuditEntry.subject_id.in_(members)).order_by(AuditEntry.id)
-                )
-            ).scalars()
-            trail = [
-                AuditStep(
-                    idempotency_key=r.idempotency_key,
-                    subject_id=r.subject_id,
-                    step=r.step,
-                    article=r.article,
-                    due=r.due,
-                    actual=r.actual,
-                    details=r.details,
-                )
-                for r in steps
-            ]
-        return projections, trail
+            members = list(
+                (await session.execute(select(WaveMember.case_id).where(WaveMember.wave_id == wave_id))).scalars()
+            )
+        return await self.case_projections(members), await self.audit_steps_of(members)
 
     # -- letters and the audit log ---------------------------------------------------------
 
-    async def queue_letter(self, request: LetterRequest) -> QueuedLetter:
-        body = render_letter(request.kind, request.context)
+    async def queue_letter(self, request: LetterRequest, body: str) -> QueuedLetter:
+        """Queue a letter, rendered by its sender, once per idempotency key."""
         values = {
             "subject_id": request.subject_id,
             "kind": request.kind.value,
@@ -408,12 +428,15 @@ class Administration:
                 await session.execute(self._upsert_projection(projection))
 
     async def audit_trail(self, subject_id: str) -> list[AuditStep]:
+        return await self.audit_steps_of([subject_id])
+
+    async def audit_steps_of(self, subject_ids: list[str], steps: list[str] | None = None) -> list[AuditStep]:
+        """The audit rows of these subjects in the order they were written (optionally only some steps)."""
+        query = select(AuditEntry).where(AuditEntry.subject_id.in_(subject_ids)).order_by(AuditEntry.id)
+        if steps is not None:
+            query = query.where(AuditEntry.step.in_(steps))
         async with self.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(AuditEntry).where(AuditEntry.subject_id == subject_id).order_by(AuditEntry.id)
-                )
-            ).scalars()
+            rows = (await session.execute(query)).scalars()
             return [
                 AuditStep(
                     idempotency_key=r.idempotency_key,

@@ -9,7 +9,9 @@ import pytest
 import yaml
 
 from backoffice.cli import app
+from codec.encryption import configured_key_ring
 from config.settings import Settings
+from store.factory import configured_bsn_key
 
 DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
 IMAGES = yaml.safe_load((DEPLOY / "images.yaml").read_text())
@@ -88,12 +90,12 @@ def test_the_engine_configuration_keys_are_settings_and_load(monkeypatch):
     for name, value in values.items():
         monkeypatch.setenv(name, value)
     settings = Settings()
-    assert settings.key_ring().current == "k1" and len(settings.bsn_key_bytes()) == 32
+    assert configured_key_ring(settings).current == "k1" and len(configured_bsn_key(settings)) == 32
     assert settings.codec_token_list() == ["change-me-codec-token"]
     compose_env = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["x-wkp-env"]
     for name, value in compose_env.items():
         monkeypatch.setenv(name, value)
-    assert len(Settings().bsn_key_bytes()) == 32
+    assert len(configured_bsn_key(Settings())) == 32
 
 
 def test_the_commands_the_containers_run_exist():

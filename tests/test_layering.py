@@ -1,4 +1,9 @@
-"""The DESIGN.md import arrows: models -> stdlib, pydantic; rules -> models. No I/O libraries."""
+"""The DESIGN.md import arrows, for every package: which of the project's own packages each may
+import, and for the pure layers (models, rules, workflows) which outside libraries too.
+
+One deviation, written in the README: `config` may read `models` and `rules` (pure, no I/O), so
+that settings hand out typed values (thresholds, the working-day calendar, the actuarial basis).
+"""
 
 import ast
 import sys
@@ -7,11 +12,46 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ALLOWED = {
-    "models": {"pydantic", "models"},
-    "rules": {"pydantic", "models", "rules"},
+PROJECT = {
+    "models",
+    "rules",
+    "workflows",
+    "activities",
+    "register_client",
+    "stubs",
+    "store",
+    "letters",
+    "codec",
+    "config",
+    "sim",
+    "inbound",
+    "backoffice",
+    "worker",
+    "engine",
+}
+# The project's own packages each package may import (itself always).
+OWN_ARROWS = {
+    "models": set(),
+    "rules": {"models"},
+    "workflows": {"models", "rules"},
+    "register_client": {"models"},
+    "stubs": {"models"},
+    "store": {"models", "config"},
+    "letters": {"models"},
+    "codec": {"models", "config"},
+    "config": {"models", "rules"},
+    "activities": PROJECT,
+    "sim": PROJECT - {"backoffice"},
+    "backoffice": PROJECT,
+}
+# Outside libraries, for the layers that must stay pure (deterministic, no I/O).
+OUTSIDE = {
+    "models": {"pydantic"},
+    "rules": {"pydantic"},
+    "workflows": {"pydantic", "temporalio"},
 }
 IO_MODULES = {"socket", "subprocess", "sqlite3", "urllib", "http", "asyncio", "threading", "os", "shutil"}
+WORKFLOW_SAFE_STDLIB = {"asyncio"}  # workflows use asyncio.gather on Temporal's deterministic loop
 
 
 def imported_top_levels(path: Path) -> set[str]:
@@ -24,9 +64,35 @@ def imported_top_levels(path: Path) -> set[str]:
     return names
 
 
-@pytest.mark.parametrize("package", sorted(ALLOWED))
-def test_package_imports_follow_the_design(package):
-    for path in sorted((ROOT / package).glob("*.py")):
-        for name in imported_top_levels(path):
-            is_stdlib = name in sys.stdlib_module_names
-            assert (is_stdlib and name not in IO_MODULES) or name in ALLOWED[package], f"{path.name} imports {name}"
+def modules_of(package: str) -> list[Path]:
+    return sorted(path for path in (ROOT / package).rglob("*.py") if "migrations" not in path.parts)
+
+
+@pytest.mark.parametrize("package", sorted(OWN_ARROWS))
+def test_arrows_between_the_projects_packages_follow_the_design(package):
+    allowed = OWN_ARROWS[package] | {package}
+    for path in modules_of(package):
+        wrong = {name for name in imported_top_levels(path) & PROJECT if name not in allowed}
+        assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}"
+
+
+@pytest.mark.parametrize("package", sorted(OUTSIDE))
+def test_pure_layers_import_no_io_and_no_other_library(package):
+    safe_io = WORKFLOW_SAFE_STDLIB if package == "workflows" else set()
+    for path in modules_of(package):
+        for name in imported_top_levels(path) - PROJECT:
+            if name in sys.stdlib_module_names:
+                assert name not in IO_MODULES - safe_io, f"{path.relative_to(ROOT)} imports {name}"
+            else:
+                assert name in OUTSIDE[package], f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_workflows_call_activities_only_through_the_steps_module():
+    for path in modules_of("workflows"):
+        if path.name != "steps.py":
+            assert "execute_activity(" not in path.read_text(), f"{path.relative_to(ROOT)} calls an activity itself"
+
+
+def test_the_command_line_holds_no_sql():
+    for path in modules_of("backoffice"):
+        assert "sqlalchemy" not in imported_top_levels(path), f"{path.relative_to(ROOT)} imports sqlalchemy"

@@ -6,10 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+from models.ids import case_workflow_id
 from tests.conftest import TEST_PAYLOAD_KEYS
 
 WKP = str(Path(sys.executable).parent / "wkp")
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+def golden_file(case_id: str):
+    return GOLDEN / f"{case_workflow_id('PF-A', case_id)}.json"
 
 
 def wkp(tmp_path, *args: str, keys: str = TEST_PAYLOAD_KEYS) -> subprocess.CompletedProcess:
@@ -18,7 +23,7 @@ def wkp(tmp_path, *args: str, keys: str = TEST_PAYLOAD_KEYS) -> subprocess.Compl
 
 
 def test_the_report_of_a_bought_off_case_lists_attempts_offer_consent_and_payment(tmp_path):
-    done = wkp(tmp_path, "audit", "report", "C-4", "--from", str(GOLDEN / "wkp-out-PF-A-C-4.json"), "--out", "out")
+    done = wkp(tmp_path, "audit", "report", "C-4", "--from", str(golden_file("C-4")), "--out", "out")
     assert done.returncode == 0, done.stderr
     text = (tmp_path / "out" / "audit-C-4.txt").read_text()
     failed = re.findall(r"^(\d{4}-\d\d-\d\d)  transfer_failed", text, re.M)
@@ -35,10 +40,10 @@ def test_the_report_of_a_bought_off_case_lists_attempts_offer_consent_and_paymen
 
 
 def test_replay_of_an_export_passes_and_a_wrong_key_or_bad_file_is_a_clear_error(tmp_path):
-    ok = wkp(tmp_path, "audit", "replay", str(GOLDEN / "wkp-out-PF-A-C-1.json"))
+    ok = wkp(tmp_path, "audit", "replay", str(golden_file("C-1")))
     assert ok.returncode == 0 and "all 1 recorded run(s) replay" in ok.stdout, ok.stdout + ok.stderr
     other_keys = '{"prod-1": "' + "A" * 43 + '="}'
-    wrong_key = wkp(tmp_path, "audit", "replay", str(GOLDEN / "wkp-out-PF-A-C-1.json"), keys=other_keys)
+    wrong_key = wkp(tmp_path, "audit", "replay", str(golden_file("C-1")), keys=other_keys)
     assert wrong_key.returncode == 1 and "does NOT replay" in wrong_key.stdout and "test-1" in wrong_key.stdout
     (tmp_path / "bad.json").write_text('{"runs": 3}')
     bad = wkp(tmp_path, "audit", "replay", "bad.json")

@@ -9,6 +9,7 @@ import urllib.request
 from pathlib import Path
 
 from backoffice.demo import demo_bsn
+from models.ids import case_workflow_id
 
 ROOT = Path(__file__).resolve().parents[2]
 WKP = str(Path(sys.executable).parent / "wkp")
@@ -51,7 +52,7 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
         url = f"http://localhost:{ports['ui']}/api/v1/namespaces/default/workflows?query=WorkflowType%3D%22OutgoingSmallPensionTransfer%22"
         with urllib.request.urlopen(url, timeout=30) as response:
             listed = {execution["execution"]["workflowId"] for execution in json.load(response)["executions"]}
-        assert {f"wkp-out-PF-A-D-{i:04d}" for i in range(40)} <= listed
+        assert {case_workflow_id("PF-A", f"D-{i:04d}") for i in range(40)} <= listed
 
         again = subprocess.run(
             [WKP, "demo", "--cases", "40", "--no-progress"],

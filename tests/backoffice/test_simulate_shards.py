@@ -2,8 +2,8 @@
 
 import asyncio
 
-from backoffice.simulate import shard_scenarios, simulate, simulate_sharded
 from rules.scenario import validate_scenario
+from sim import shard_scenarios, simulate, simulate_sharded
 from tests.workflows.test_paths import SCENARIO
 
 
@@ -20,6 +20,6 @@ def test_shards_split_cases_and_their_waves():
 
 def test_sharded_run_equals_a_single_run(basis):
     scenario = validate_scenario(SCENARIO)
-    single = asyncio.run(simulate(scenario, basis))
+    single = asyncio.run(simulate(scenario, basis)).lines
     sharded = simulate_sharded(scenario, basis, shards=2)
     assert sharded == single

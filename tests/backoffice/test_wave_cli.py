@@ -7,6 +7,7 @@ from pathlib import Path
 
 from temporalio.client import Client
 
+from models.ids import wave_workflow_id
 from models.wave import WaveProgress
 from tests.conftest import TEST_CONVERTER, nth_bsn
 
@@ -35,7 +36,7 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
 
         async def finished() -> None:
             client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=TEST_CONVERTER)
-            await client.get_workflow_handle("wkp-wave-PF-A-W1").result()
+            await client.get_workflow_handle(wave_workflow_id("PF-A", "W1")).result()
 
         asyncio.run(finished())
         status = wkp("wave", "status", "W1")
@@ -49,7 +50,7 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
 
         async def second() -> tuple[int, int]:
             client = await Client.connect(f"localhost:{ports['temporal']}", data_converter=TEST_CONVERTER)
-            result = await client.get_workflow_handle("wkp-wave-PF-A-W2", result_type=WaveProgress).result()
+            result = await client.get_workflow_handle(wave_workflow_id("PF-A", "W2"), result_type=WaveProgress).result()
             return result.counts.started, result.counts.already_running
 
         assert asyncio.run(second()) == (10, 20)  # the 20 of W1 are not started twice

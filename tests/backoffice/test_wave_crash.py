@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from models.ids import wave_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
@@ -106,7 +107,9 @@ async def test_a_2000_case_wave_survives_killed_worker_and_cli(tmp_path):
         worker = start_worker()
         try:
             await asyncio.wait_for(all_paid.wait(), timeout=600)
-            wave = await env.client.get_workflow_handle("wkp-wave-PF-A-W1", result_type=WaveProgress).result()
+            wave = await env.client.get_workflow_handle(
+                wave_workflow_id("PF-A", "W1"), result_type=WaveProgress
+            ).result()
             assert (wave.counts.started, wave.counts.already_running, wave.done) == (CASES, 0, True)
             again = await wkp("wave", "start", "W1", "--all", "--legal-date", "2022-04-04")
             assert "was started before: nothing new started (2000 cases)" in again

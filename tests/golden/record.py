@@ -15,9 +15,10 @@ from collections import defaultdict
 from pathlib import Path
 
 from backoffice.audit import export_document
-from backoffice.simulate import simulate
+from models.ids import case_workflow_id, incoming_workflow_id
 from rules.basis import load_basis
 from rules.scenario import validate_scenario
+from sim import SimulationOptions, simulate
 from store.bsn_protection import BsnProtector
 from store.database import make_async_engine, migrate
 from store.repository import Administration
@@ -28,26 +29,27 @@ FOLDER = Path(__file__).parent
 
 
 async def record() -> list[Path]:
-    histories: list = []
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'administration.db'}"
         migrate(url)
         admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
-        await simulate(
-            validate_scenario(SCENARIO),
-            load_basis(),
-            histories=histories,
-            converter=TEST_CONVERTER,
-            administration=admin,
-        )
+        histories = (
+            await simulate(
+                validate_scenario(SCENARIO),
+                load_basis(),
+                SimulationOptions(converter=TEST_CONVERTER, administration=admin, keep_histories=True),
+            )
+        ).histories
+        provider = SCENARIO["provider"]
+        subjects = {case_workflow_id(provider, c["case_id"]): c["case_id"] for c in SCENARIO["cases"]} | {
+            incoming_workflow_id(provider, t["transfer_id"]): t["transfer_id"] for t in SCENARIO["incoming"]
+        }
         runs = defaultdict(list)
         for history in histories:
             runs[history.workflow_id].append(history)
         written = []
         for workflow_id, case_runs in runs.items():
-            subject = workflow_id.removeprefix(f"wkp-out-{SCENARIO['provider']}-").removeprefix(
-                f"wkp-in-{SCENARIO['provider']}-"
-            )
+            subject = subjects[workflow_id]
             trail = await admin.audit_trail(subject)
             path = FOLDER / f"{workflow_id}.json"
             document = export_document(workflow_id, case_runs, trail)

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from rules.eligibility import IneligibleReason, Verdict, assess
-from rules.regime import Regime, first_query_article, first_query_due, next_query_due, regime_for
+from rules.regime import Regime, first_query_article, first_query_due, next_query_due, regime_for, regime_period
 from rules.thresholds import MissingThreshold, ThresholdTable
 from tests.conftest import make_case
 
@@ -56,6 +56,8 @@ def test_regime_and_first_query_due(end, regime, due, article):
     assert regime_for(end) is regime
     assert first_query_due(end) == due
     assert first_query_article(regime) == article
+    start, before = regime_period(regime)  # the cohort a wave selects holds exactly this case's regime
+    assert (start is None or start <= end) and (before is None or end < before)
 
 
 def test_the_query_is_repeated_at_least_yearly():

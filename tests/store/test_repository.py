@@ -8,6 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
+from letters.render import render_letter
+from models.ids import case_workflow_id, incoming_workflow_id
 from models.ledger import (
     ApplyIncoming,
     AuditStep,
@@ -31,7 +33,10 @@ async def add_case(admin, **overrides):
     return case
 
 
-def payment(key="wkp-out-PF-A-C-1/pay/1", amount="3896.78") -> PaymentBooking:
+PAY_KEY = case_workflow_id("PF-A", "C-1") + "/pay/1"
+
+
+def payment(key=PAY_KEY, amount="3896.78") -> PaymentBooking:
     return PaymentBooking(
         idempotency_key=key,
         case_id="C-1",
@@ -60,7 +65,7 @@ async def test_booking_twice_returns_the_first_booking(admin):
     first = await admin.book_payment(payment())
     again = await admin.book_payment(payment())
     assert first.created and not again.created and first.id == again.id
-    assert await payment_rows(admin) == [("wkp-out-PF-A-C-1/pay/1", Decimal("3896.78"))]
+    assert await payment_rows(admin) == [(case_workflow_id("PF-A", "C-1") + "/pay/1", Decimal("3896.78"))]
 
 
 async def test_same_key_for_another_payment_is_refused(admin):
@@ -76,7 +81,7 @@ async def test_concurrent_bookings_of_one_key_make_one_row(admin):
     results = await asyncio.gather(*(admin.book_payment(payment()) for _ in range(12)))
     assert sum(result.created for result in results) == 1
     assert {result.id for result in results} == {results[0].id}
-    assert await payment_rows(admin) == [("wkp-out-PF-A-C-1/pay/1", Decimal("3896.78"))]
+    assert await payment_rows(admin) == [(case_workflow_id("PF-A", "C-1") + "/pay/1", Decimal("3896.78"))]
 
 
 async def test_a_crash_between_booking_and_commit_books_nothing_and_the_retry_books_once(
@@ -99,7 +104,7 @@ async def test_a_crash_between_booking_and_commit_books_nothing_and_the_retry_bo
             async with engine.connect() as connection:
                 await connection.begin()
                 await connection.execute(dialect.insert(Payment.__table__).values(
-                    idempotency_key="wkp-out-PF-A-C-1/pay/1", case_id="C-1", kind="transfer",
+                    idempotency_key={PAY_KEY!r}, case_id="C-1", kind="transfer",
                     counterparty="PF-B", amount="3896.78", transfer_date=date(2022, 4, 1)))
                 os._exit(9)  # the process dies: no commit, no rollback, no clean close
 
@@ -111,12 +116,12 @@ async def test_a_crash_between_booking_and_commit_books_nothing_and_the_retry_bo
     assert await payment_rows(admin) == []
     retried = await asyncio.gather(admin.book_payment(payment()), admin.book_payment(payment()))
     assert sorted(r.created for r in retried) == [False, True]
-    assert await payment_rows(admin) == [("wkp-out-PF-A-C-1/pay/1", Decimal("3896.78"))]
+    assert await payment_rows(admin) == [(case_workflow_id("PF-A", "C-1") + "/pay/1", Decimal("3896.78"))]
 
 
 async def test_receipt_is_booked_once_and_applied_once(admin):
     receipt = ReceiptBooking(
-        idempotency_key="wkp-in-PF-A-IN-1/receipt",
+        idempotency_key=incoming_workflow_id("PF-A", "IN-1") + "/receipt",
         transfer_id="IN-1",
         from_provider="PF-C",
         bsn="123456782",
@@ -140,7 +145,7 @@ async def test_receipt_is_booked_once_and_applied_once(admin):
 
 async def test_letters_are_rendered_queued_once_and_cite_their_article(admin):
     request = LetterRequest(
-        idempotency_key="wkp-in-PF-A-IN-1/letter",
+        idempotency_key=incoming_workflow_id("PF-A", "IN-1") + "/letter",
         subject_id="IN-1",
         kind=LetterKind.TRANSFER_APPLIED,
         due=date(2022, 3, 14),
@@ -154,7 +159,8 @@ async def test_letters_are_rendered_queued_once_and_cite_their_article(admin):
             "provider": "PF-A",
         },
     )
-    first, again = await admin.queue_letter(request), await admin.queue_letter(request)
+    body = render_letter(request.kind, request.context)
+    first, again = await admin.queue_letter(request, body), await admin.queue_letter(request, body)
     assert first.created and not again.created
     assert first.article == "17e.5" and "artikel 17e, vijfde lid" in first.body and "€ 2.345,67" in first.body
     assert [letter.id for letter in await admin.letters_for("IN-1")] == [first.id]
@@ -162,7 +168,7 @@ async def test_letters_are_rendered_queued_once_and_cite_their_article(admin):
 
 async def test_audit_log_is_append_only_and_idempotent(admin):
     step = AuditStep(
-        idempotency_key="wkp-out-PF-A-C-1/query/1",
+        idempotency_key=case_workflow_id("PF-A", "C-1") + "/query/1",
         subject_id="C-1",
         step="register_query",
         article="17e.1",

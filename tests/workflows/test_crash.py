@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
@@ -77,7 +78,7 @@ async def test_worker_killed_mid_payment_batch_pays_each_case_exactly_once(tmp_p
             await env.client.start_workflow(
                 OutgoingTransferWorkflow.run,
                 OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
-                id=f"wkp-out-PF-A-{case.case_id}",
+                id=case_workflow_id("PF-A", case.case_id),
                 task_queue="crash-test",
             )
             for case in cases

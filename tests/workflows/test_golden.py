@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from backoffice.audit import read_export, replay
+from models.ids import case_workflow_id, incoming_workflow_id
 from tests.conftest import TEST_CONVERTER
 
 GOLDEN = sorted((Path(__file__).resolve().parents[1] / "golden").glob("*.json"))
@@ -16,7 +17,10 @@ GOLDEN = sorted((Path(__file__).resolve().parents[1] / "golden").glob("*.json"))
 
 def test_there_is_a_golden_history_for_every_path():
     names = {path.stem for path in GOLDEN}
-    assert {f"wkp-out-PF-A-C-{n}" for n in range(1, 17)} | {"wkp-in-PF-A-IN-1", "wkp-in-PF-A-IN-2"} <= names
+    assert {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)} | {
+        incoming_workflow_id("PF-A", "IN-1"),
+        incoming_workflow_id("PF-A", "IN-2"),
+    } <= names
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda path: path.stem)
@@ -37,7 +41,7 @@ async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_p
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("outgoing_changed")
     try:
-        transferred = read_export(next(path for path in GOLDEN if path.stem == "wkp-out-PF-A-C-1"))
+        transferred = read_export(next(path for path in GOLDEN if path.stem == case_workflow_id("PF-A", "C-1")))
         verdict = await replay(transferred.histories, TEST_CONVERTER, workflows=[module.OutgoingTransferWorkflow])
     finally:
         sys.modules.pop("outgoing_changed", None)

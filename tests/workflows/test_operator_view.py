@@ -16,6 +16,7 @@ from temporalio.client import Client
 from activities.transfer import TransferActivities
 from codec.encryption import EncryptionCodec
 from codec.server import create_codec_app
+from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
@@ -51,7 +52,9 @@ TOKEN = "operator-token"
 
 
 async def found(client: Client, query: str) -> set[str]:
-    return {execution.id.removeprefix("wkp-out-PF-A-OV-") async for execution in client.list_workflows(query)}
+    return {
+        execution.id.removeprefix(case_workflow_id("PF-A", "OV-")) async for execution in client.list_workflows(query)
+    }
 
 
 @pytest.fixture
@@ -81,7 +84,7 @@ async def operator_world(tmp_path, basis):
                         legal=LegalSettings(clock_offset_s=offset.total_seconds()),
                         wave_id=wave_id,
                     ),
-                    id=f"wkp-out-PF-A-{case.case_id}",
+                    id=case_workflow_id("PF-A", case.case_id),
                     task_queue="operators",
                 )
             yield env
@@ -114,18 +117,18 @@ async def test_cases_are_found_by_each_search_attribute_after_it_changed(operato
         for query, expected in expectations.items()
     }
     assert answers == expectations
-    described = await client.get_workflow_handle("wkp-out-PF-A-OV-P").describe()
+    described = await client.get_workflow_handle(case_workflow_id("PF-A", "OV-P")).describe()
     summary = await described.memo_value("summary")
     assert summary == "case OV-P · regime 17e · awaiting payment · next: 17e.4 due 2022-04-19 · receiving provider PF-B"
 
 
 async def test_histories_hold_no_bsn_or_birth_date_and_the_codec_server_reads_them_only_with_a_token(operator_world):
     await asyncio.wait_for(
-        operator_world.client.get_workflow_handle("wkp-out-PF-A-OV-T").result(), timeout=60
+        operator_world.client.get_workflow_handle(case_workflow_id("PF-A", "OV-T")).result(), timeout=60
     )  # paid and closed
     address = operator_world.client.service_client.config.target_host
     raw_client = await Client.connect(address)  # no codec: what anyone with access to the store sees
-    history = await raw_client.get_workflow_handle("wkp-out-PF-A-OV-T").fetch_history()
+    history = await raw_client.get_workflow_handle(case_workflow_id("PF-A", "OV-T")).fetch_history()
     raw = history.to_json()
     case = CASES["T"][0]
     assert len(history.events) > 20  # the whole case: query, payment (with the BSN and birth date), close

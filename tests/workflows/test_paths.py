@@ -7,10 +7,11 @@ import pytest
 from temporalio import activity
 from temporalio.worker import Replayer
 
-from backoffice.simulate import simulate
+from models.ids import case_workflow_id
 from models.steps import QUERY_PENSION_REGISTER, RegisterQueryInput
 from rules.calendar import LegalCalendar
 from rules.scenario import validate_scenario
+from sim import SimulationOptions, simulate
 from tests.conftest import TEST_CONVERTER, nth_bsn
 from worker import WORKFLOWS
 
@@ -91,9 +92,10 @@ SCENARIO = {
 
 @pytest.fixture(scope="module")
 async def simulated(basis):
-    histories: list = []
-    lines = await simulate(validate_scenario(SCENARIO), basis, histories=histories, converter=TEST_CONVERTER)
-    return {line.get("case_id") or line.get("transfer_id"): line for line in lines}, histories
+    run = await simulate(
+        validate_scenario(SCENARIO), basis, SimulationOptions(converter=TEST_CONVERTER, keep_histories=True)
+    )
+    return {line.get("case_id") or line.get("transfer_id"): line for line in run.lines}, run.histories
 
 
 @pytest.fixture(scope="module")
@@ -268,7 +270,7 @@ async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guess
                 await env.client.execute_workflow(
                     OutgoingTransferWorkflow.run,
                     OutgoingTransferInput(provider="PF-A", case=case),
-                    id="wkp-out-PF-A-C-1",
+                    id=case_workflow_id("PF-A", "C-1"),
                     task_queue="no-threshold",
                 )
     assert "no small-pension threshold (PW 66) is configured for 2025" in str(failed.value.cause)

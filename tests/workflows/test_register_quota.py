@@ -7,6 +7,7 @@ import secrets
 from datetime import date, datetime, timedelta
 
 from activities.transfer import TransferActivities
+from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
@@ -84,7 +85,7 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
                     await env.client.start_workflow(
                         OutgoingTransferWorkflow.run,
                         OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
-                        id=f"wkp-out-PF-A-{case.case_id}",
+                        id=case_workflow_id("PF-A", case.case_id),
                         task_queue="quota",
                     )
                 )

@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
 from config.binaries import temporal_cli
+from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
@@ -60,7 +61,7 @@ async def run_cases(tmp_path, basis, engine_rate: float | None):
                 await env.client.start_workflow(
                     OutgoingTransferWorkflow.run,
                     OutgoingTransferInput(provider="PF-A", case=case, legal=legal),
-                    id=f"wkp-out-PF-A-{case.case_id}",
+                    id=case_workflow_id("PF-A", case.case_id),
                     task_queue="rated",
                 )
             await asyncio.wait_for(all_answered.wait(), timeout=120)

@@ -16,6 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.transfer import TransferActivities
 from config.binaries import temporal_test_server
 from engine import register_search_attributes
+from models.ids import case_workflow_id, wave_workflow_id
 from models.ledger import ProviderRecord
 from models.transfer import OutgoingTransferInput
 from models.wave import WaveInput
@@ -29,7 +30,7 @@ from stubs.serve import serving
 from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
-from workflows.wave import WaveWorkflow, case_workflow_id
+from workflows.wave import WaveWorkflow
 
 CASES = [make_case(case_id=f"W-{i:03d}", bsn=nth_bsn(100 + i), participation_end=date(2021, 3, 31)) for i in range(25)]
 
@@ -69,7 +70,7 @@ async def start_wave(client, **options):
     return await client.start_workflow(
         WaveWorkflow.run,
         WaveInput(provider="PF-A", wave_id="W1", window=4, page_size=10, **options),
-        id="wkp-wave-PF-A-W1",
+        id=wave_workflow_id("PF-A", "W1"),
         task_queue="waves",
         id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
     )

@@ -23,10 +23,11 @@ from backoffice.audit import (
 )
 from backoffice.errors import fail, user_errors
 from codec.converter import encrypted_converter
+from codec.encryption import configured_key_ring
 from config.settings import Settings, get_settings
 from engine import temporal_client
+from models.ids import case_workflow_id
 from store.factory import administration
-from workflows.wave import case_workflow_id
 
 app = typer.Typer(help="Auditors: export, replay and report a case's recorded history.", no_args_is_help=True)
 
@@ -78,7 +79,7 @@ def replay_command(
     settings = get_settings()
     path = Path(source)
     found = read_export(path) if path.exists() else asyncio.run(from_cluster(settings, source))
-    verdict = asyncio.run(replay(found.histories, encrypted_converter(settings.key_ring())))
+    verdict = asyncio.run(replay(found.histories, encrypted_converter(configured_key_ring(settings))))
     print(verdict.text(found.workflow_id))
     if not verdict.replays:
         raise typer.Exit(1)
@@ -106,7 +107,7 @@ def report(
 
 
 async def make_report(case_id: str, found: Export, settings: Settings, out: Path) -> tuple[Path, Path]:
-    converter = encrypted_converter(settings.key_ring())
+    converter = encrypted_converter(configured_key_ring(settings))
     audit = AuditReport(
         case_id=case_id,
         workflow_id=found.workflow_id,

@@ -11,10 +11,10 @@ from temporalio.service import RPCError
 from backoffice.errors import fail, user_errors
 from config.settings import get_settings
 from engine import temporal_client
+from models.ids import case_workflow_id
 from models.transfer import CaseStatus, ConsentAnswer
 from rules.transfer_value import TransferValueStatement
 from workflows.outgoing import OutgoingTransferWorkflow
-from workflows.wave import case_workflow_id
 
 app = typer.Typer(
     help="One case: its status, its transfer value statement (17e.7), the participant's consent.", no_args_is_help=True

@@ -2,20 +2,27 @@
 
 import asyncio
 import csv
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.live import Live
+from rich.text import Text
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from backoffice.errors import fail, user_errors
-from backoffice.rules_cli import parse_date
+from backoffice.options import optional_date, parse_date, parse_month
+from backoffice.wave_report import build_report, write_report
 from config.settings import Settings, get_settings
 from engine import legal_settings, temporal_client
+from models.ids import wave_workflow_id
+from models.ledger import AuditStep, CaseProjection
 from models.wave import WaveInput, WaveProgress
 from rules.plan import PhasedPlan, phased_plan
+from rules.regime import Regime, regime_period
 from rules.scenario import read_json
 from store.database import migrate
 from store.factory import administration
@@ -24,10 +31,6 @@ from workflows.wave import WaveWorkflow
 app = typer.Typer(
     help="Back-office waves: start a batch of cases, watch it, pause, resume or cancel it.", no_args_is_help=True
 )
-
-
-def wave_workflow_id(settings: Settings, wave_id: str) -> str:
-    return f"wkp-wave-{settings.provider}-{wave_id}"
 
 
 def read_case_ids(path: Path) -> list[str]:
@@ -41,16 +44,6 @@ def read_case_ids(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
-async def all_case_ids(settings: Settings) -> list[str]:
-    from sqlalchemy import select
-
-    from store.schema import Entitlement
-
-    async with administration(settings) as admin:
-        async with admin.transaction() as session:
-            return list((await session.execute(select(Entitlement.case_id).order_by(Entitlement.case_id))).scalars())
-
-
 COHORTS = {
     "17e": "new small pensions (participation ended from 2019-01-01)",
     "56": "the transitional cohort of Besluit 56 (ended 2017-01-01 to 2018-12-31)",
@@ -61,35 +54,22 @@ COHORTS = {
 async def cohort_case_ids(settings: Settings, cohort: str, ended_in: str | None) -> list[str]:
     """The administration's selection: every case of a regime, optionally only those whose
     participation ended in one month (the month's new former participants)."""
-    from sqlalchemy import select
-
-    from rules.regime import Regime, regime_for
-    from store.schema import Entitlement
-
-    regime = Regime(cohort)
-    month = None
+    start, before = regime_period(Regime(cohort))
     if ended_in is not None:
-        import re
-
-        if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", ended_in):
-            raise fail(f"--ended-in: {ended_in!r} is not a month (YYYY-MM)")
-        month = parse_date(f"{ended_in}-01", "--ended-in")
+        month_start, month_end = parse_month(ended_in, "--ended-in")
+        start = max(start or month_start, month_start)
+        before = min(before or month_end, month_end)
     async with administration(settings) as admin:
-        async with admin.transaction() as session:
-            rows = (
-                await session.execute(
-                    select(Entitlement.case_id, Entitlement.participation_end).order_by(Entitlement.case_id)
-                )
-            ).all()
-    return [
-        case_id
-        for case_id, ended in rows
-        if regime_for(ended) is regime and (month is None or (ended.year, ended.month) == (month.year, month.month))
-    ]
+        return await admin.case_ids(ended_from=start, ended_before=before)
 
 
 async def start_wave(
-    settings: Settings, wave_id: str, case_ids: list[str], wave_date, window: int, legal_date=None
+    settings: Settings,
+    wave_id: str,
+    case_ids: list[str],
+    wave_date: date | None,
+    window: int,
+    legal_date: date | None = None,
 ) -> str:
     """Record the wave in the administration and start its workflow (a no-op when started before)."""
     async with administration(settings) as admin:
@@ -100,7 +80,7 @@ async def start_wave(
             await client.start_workflow(
                 WaveWorkflow.run,
                 WaveInput(provider=settings.provider, wave_id=wave_id, legal=legal, window=window),
-                id=wave_workflow_id(settings, wave_id),
+                id=wave_workflow_id(settings.provider, wave_id),
                 task_queue=settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
@@ -145,7 +125,7 @@ def start(
 
         async def run_plan() -> list[str]:
             migrate(settings.administration_url())
-            legal_on = parse_date(legal_date, "--legal-date") if legal_date else None
+            legal_on = optional_date(legal_date, "--legal-date")
             return [await start_wave(settings, w.wave_id, w.case_ids, w.date, window, legal_on) for w in phased.waves]
 
         print("\n".join(asyncio.run(run_plan())))
@@ -162,8 +142,8 @@ def start(
             "give --date or use `wkp wave plan`"
         )
     settings = get_settings()
-    on = parse_date(wave_date, "--date") if wave_date else None
-    legal_on = parse_date(legal_date, "--legal-date") if legal_date else None
+    on = optional_date(wave_date, "--date")
+    legal_on = optional_date(legal_date, "--legal-date")
 
     async def main() -> str:
         migrate(settings.administration_url())
@@ -178,7 +158,8 @@ def start(
                     + " in the administration"
                 )
         else:
-            case_ids = await all_case_ids(settings)
+            async with administration(settings) as admin:
+                case_ids = await admin.case_ids()
         return await start_wave(settings, wave_id, case_ids, on, window, legal_on)
 
     print(asyncio.run(main()))
@@ -201,15 +182,10 @@ def make_plan(
     settings = get_settings()
     first = parse_date(start_on, "--start")
 
-    async def cases_and_ends() -> list[tuple[str, object]]:
-        from sqlalchemy import select
-
-        from store.schema import Entitlement
-
+    async def cases_and_ends() -> list[tuple[str, date]]:
         migrate(settings.administration_url())
         async with administration(settings) as admin:
-            async with admin.transaction() as session:
-                return list((await session.execute(select(Entitlement.case_id, Entitlement.participation_end))).all())
+            return await admin.participation_ends()
 
     phased = phased_plan(
         settings.provider, asyncio.run(cases_and_ends()), first, wave_size, per_day, settings.legal_calendar()
@@ -229,7 +205,7 @@ def make_plan(
 async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, dict[str, int]]:
     async with temporal_client(settings) as client:
         try:
-            progress = await client.get_workflow_handle(wave_workflow_id(settings, wave_id)).query(
+            progress = await client.get_workflow_handle(wave_workflow_id(settings.provider, wave_id)).query(
                 WaveWorkflow.progress
             )
         except RPCError as error:
@@ -268,8 +244,6 @@ def status(
     if not watch:
         print(describe(wave_id, *asyncio.run(progress_of(settings, wave_id))))
         return
-    from rich.live import Live
-    from rich.text import Text
 
     async def follow() -> None:
         with Live(refresh_per_second=1) as live:
@@ -289,7 +263,8 @@ def steer(wave_id: str, update) -> None:
     async def main() -> WaveProgress:
         async with temporal_client(settings) as client:
             try:
-                return await client.get_workflow_handle(wave_workflow_id(settings, wave_id)).execute_update(update)
+                handle = client.get_workflow_handle(wave_workflow_id(settings.provider, wave_id))
+                return await handle.execute_update(update)
             except RPCError as error:
                 raise fail(f"wave_id: {wave_id!r}: {error.message}") from None
             except Exception as error:  # the validator's refusal: finished or cancelled
@@ -325,27 +300,15 @@ def report(
 ) -> None:
     """Write the wave report: HTML (counts by state, terms met and breached per article, a chart,
     the breaches) and a CSV of every case."""
-    from datetime import date as date_type
-
-    from sqlalchemy import func, select
-
-    from backoffice.wave_report import build_report, write_report
-    from store.schema import WaveMember
-
     settings = get_settings()
 
-    async def gather():
+    async def gather() -> tuple[int, list[CaseProjection], list[AuditStep]]:
         async with administration(settings) as admin:
-            async with admin.transaction() as session:
-                members = (
-                    await session.execute(
-                        select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id)
-                    )
-                ).scalar_one()
+            members = await admin.wave_size(wave_id)
             if not members:
                 raise fail(f"wave_id: no wave {wave_id!r} in the administration")
             return members, *(await admin.wave_report_rows(wave_id))
 
     members, cases, trail = asyncio.run(gather())
-    html, table = write_report(build_report(wave_id, date_type.today(), members, cases, trail), out)
+    html, table = write_report(build_report(wave_id, date.today(), members, cases, trail), out)
     print(f"wave {wave_id}: {html} and {table}")

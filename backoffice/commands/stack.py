@@ -6,9 +6,12 @@ from typing import Annotated
 
 import typer
 
+from backoffice import demo as job
 from backoffice.errors import fail, user_errors
+from backoffice.options import optional_date
 from backoffice.stack import start, stop
 from config.settings import get_settings
+from models.ids import case_workflow_id
 
 
 def ui(settings) -> str:
@@ -65,11 +68,8 @@ def demo(
 ) -> None:
     """Load a generated portfolio into the administration and the register, start every case on
     the embedded stack, and report what happened and where to look in the Temporal UI."""
-    from backoffice import demo as job
-    from backoffice.rules_cli import parse_date
-
     settings = get_settings()
-    on = parse_date(legal_date, "--legal-date") if legal_date else job.DEMO_LEGAL_DATE
+    on = optional_date(legal_date, "--legal-date") or job.DEMO_LEGAL_DATE
     generated, spells = job.portfolio(cases)
     job.write_world(settings, spells)
     print(f"wkp demo: {cases} former participants of {settings.provider}, legal date {on} ({on:%A})")
@@ -103,6 +103,6 @@ def print_report(report: dict, ui_url: str, namespace: str, example: str, provid
         print(f"  next yearly register query (17e.2) from {report['next_queries'][0]}")
     print("\nWhere to look:")
     print(f"  Temporal UI:   {ui_url}/namespaces/{namespace}/workflows")
-    print(f"  one case:      {ui_url}/namespaces/{namespace}/workflows/wkp-out-{provider}-{example}")
+    print(f"  one case:      {ui_url}/namespaces/{namespace}/workflows/{case_workflow_id(provider, example)}")
     print("  logs:          .wkp/logs/   administration: .wkp/administration.db")
     print("  stop the stack: .venv/bin/wkp down")

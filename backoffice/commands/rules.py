@@ -9,21 +9,14 @@ import typer
 from pydantic import ValidationError
 
 from backoffice.errors import fail, user_errors
+from backoffice.options import parse_date
 from config.settings import get_settings
 from models.case import PensionCase
-from models.dates import to_legal_date
 from models.problems import InvalidInput, problems_from
 from rules.explain import CaseExplanation, explain_case
 from rules.scenario import read_json
 
 app = typer.Typer(help="The law as the engine applies it: explain a case, compute a due date.", no_args_is_help=True)
-
-
-def parse_date(value: str, option: str) -> date:
-    try:
-        return to_legal_date(value)
-    except ValueError as error:
-        raise fail(f"{option}: {error}") from None
 
 
 def load_case(path: Path) -> PensionCase:

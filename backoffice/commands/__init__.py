@@ -1,0 +1,1 @@
+"""The `wkp` command groups, one module each: parse the options, call the engine, print."""

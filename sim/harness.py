@@ -1,0 +1,154 @@
+"""One simulation run: the stubs, a time-skipping server, a worker with the real activities, the
+scenario's cases and incoming transfers started, legal time advanced to `until`, the results read."""
+
+import base64
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.converter import DataConverter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.transfer import TransferActivities
+from codec.converter import throwaway_converter
+from config.binaries import temporal_test_server
+from config.temporal_runtime import quiet_runtime
+from engine import register_search_attributes
+from models.ids import case_workflow_id, incoming_workflow_id
+from models.scenario import Scenario
+from models.transfer import IncomingTransferInput, LegalSettings, OutgoingTransferInput
+from register_client.client import RegisterClient
+from rules.basis import ActuarialBasis
+from rules.calendar import add_months
+from rules.legal_time import amsterdam_midnight
+from sim.results import Subject, read_line, run_histories
+from sim.world import Participants, load_world, temporary_administration
+from store.repository import Administration
+from stubs.providers import create_providers_app
+from stubs.register import RegisterConfig, RegisterStats, create_register_app
+from stubs.serve import serving
+from worker import build_worker
+from workflows.incoming import IncomingTransferWorkflow
+from workflows.outgoing import OutgoingTransferWorkflow
+
+TASK_QUEUE = "wkp-simulation"
+DEFAULT_FUNDING_RATIO = Decimal("1.10")  # FORMAT.md: months not listed
+
+
+def no_progress(_day: date) -> None:
+    return None
+
+
+@dataclass
+class SimulationOptions:
+    """How to run a scenario; the defaults are what `wkp simulate` does."""
+
+    register: RegisterConfig | None = None  # register faults, latency or a capacity limit
+    converter: DataConverter | None = None  # default: payloads encrypted with a key for this run only
+    administration: Administration | None = None  # default: a throwaway one; a given one is kept
+    keep_histories: bool = False  # return every recorded workflow history (replay, golden files)
+    progress: Callable[[date], None] = no_progress  # called with each legal month reached
+
+
+@dataclass
+class SimulationRun:
+    lines: list[dict[str, Any]]  # one FORMAT.md line per case, then per incoming transfer
+    register: RegisterStats  # the register stub's counters
+    histories: list[WorkflowHistory] = field(default_factory=list)
+
+
+async def simulate(
+    scenario: Scenario, basis: ActuarialBasis, options: SimulationOptions | None = None
+) -> SimulationRun:
+    """Run `scenario` through the real workflows and activities."""
+    options = options or SimulationOptions()
+    token = base64.b64encode(secrets.token_bytes(12)).decode()
+    register_app = create_register_app(
+        scenario.accrual_spells, (options.register or RegisterConfig()).model_copy(update={"token": token})
+    )
+    participants = Participants(scenario)
+    async with (
+        temporary_administration(options.administration) as admin,
+        serving(register_app) as register_url,
+        serving(create_providers_app(dict(scenario.providers))) as providers_url,
+        RegisterClient(register_url, token) as register,
+        await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=temporal_test_server(),
+            data_converter=options.converter or throwaway_converter(),
+            runtime=quiet_runtime(),
+        ) as env,
+    ):
+        await load_world(admin, scenario)
+        await register_search_attributes(env.client)
+        participants.client = env.client
+        activities = TransferActivities(
+            admin, register, providers_url, basis, DEFAULT_FUNDING_RATIO, after_letter=participants.reply_hook()
+        )
+        offset = amsterdam_midnight(scenario.start) - await env.get_current_time()
+        legal = LegalSettings(
+            clock_offset_s=offset.total_seconds(),
+            thresholds={int(year): amount for year, amount in scenario.thresholds.items()},
+            extra_holidays=scenario.extra_holidays,
+        )
+        # Every case stays in the worker's cache: an evicted case is replayed from its history
+        # at each wake-up, which made 1,000 cases cost far more than ten times 100.
+        cache = max(1000, 2 * (len(scenario.cases) + len(scenario.incoming)))
+        async with build_worker(env.client, TASK_QUEUE, activities, max_cached_workflows=cache):
+            started = await start_all(env.client, scenario, legal)
+            await advance(env, scenario, offset, options.progress)
+            run = SimulationRun(
+                lines=[await read_line(subject, handle, scenario.until) for subject, handle in started],
+                register=register_app.state.stats,
+            )
+            if options.keep_histories:
+                for _, handle in started:
+                    assert handle.first_execution_run_id is not None
+                    run.histories += await run_histories(env.client, handle.id, handle.first_execution_run_id)
+            return run
+
+
+async def start_all(
+    client: Client, scenario: Scenario, legal: LegalSettings
+) -> list[tuple[Subject, WorkflowHandle[Any, Any]]]:
+    wave_dates = {case_id: wave.date for wave in scenario.plan.waves for case_id in wave.case_ids}
+    started: list[tuple[Subject, WorkflowHandle[Any, Any]]] = []
+    for case in scenario.cases:
+        handle = await client.start_workflow(
+            OutgoingTransferWorkflow.run,
+            OutgoingTransferInput(
+                provider=scenario.provider, case=case, legal=legal, wave_date=wave_dates.get(case.case_id)
+            ),
+            id=case_workflow_id(scenario.provider, case.case_id),
+            task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        started.append((Subject.CASE, handle))
+    for transfer in scenario.incoming:
+        incoming = await client.start_workflow(
+            IncomingTransferWorkflow.run,
+            IncomingTransferInput(provider=scenario.provider, transfer=transfer, legal=legal),
+            id=incoming_workflow_id(scenario.provider, transfer.transfer_id),
+            task_queue=TASK_QUEUE,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+        )
+        started.append((Subject.INCOMING, incoming))
+    return started
+
+
+async def advance(
+    env: WorkflowEnvironment, scenario: Scenario, offset: timedelta, progress: Callable[[date], None]
+) -> None:
+    """Let legal time pass until the end of `until`, a month at a time: one long skip can
+    outlast the test server's call timeout, and a month is a readable unit of progress."""
+    month = scenario.start
+    while month <= scenario.until:
+        month = min(add_months(month.replace(day=1), 1), scenario.until + timedelta(days=1))
+        remaining = amsterdam_midnight(month) - offset - await env.get_current_time()
+        if remaining > timedelta(0):
+            await env.sleep(remaining)
+        progress(month)
