@@ -14,8 +14,10 @@ from codec.encryption import configured_key_ring
 from config.settings import Settings
 from models.transfer import LegalSettings
 from register_client.client import RegisterClient
+from rules.calendar import DECREE_DAYS
 from rules.legal_time import amsterdam_midnight
 from store.factory import open_administration
+from store.repository import Administration
 
 
 async def connect_client(settings: Settings) -> Client:
@@ -29,14 +31,34 @@ async def connect_client(settings: Settings) -> Client:
     )
 
 
-def legal_settings(settings: Settings, legal_date: date | None = None) -> LegalSettings:
-    """The rulebook's settings for the cases a command starts. `legal_date` is for test,
-    acceptance and demo runs only: the cases' legal clock then starts at 09:00 that day (one
+async def legal_settings(settings: Settings, admin: Administration, legal_date: date | None = None) -> LegalSettings:
+    """The rulebook's settings for the cases a command starts: the thresholds and Royal-decree
+    days operators recorded (and any configured), besides the shipped ones. `legal_date` is for
+    test, acceptance and demo runs only: the cases' legal clock then starts at 09:00 that day (one
     fixed offset, as `wkp simulate` uses); production leaves it unset and runs on today's date."""
     offset = 0.0
     if legal_date is not None:
         offset = (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(UTC)).total_seconds()
-    return LegalSettings(clock_offset_s=offset, thresholds=settings.thresholds, extra_holidays=settings.extra_holidays)
+    recorded = {record.year: record.amount for record in await admin.thresholds()}
+    decrees = set(DECREE_DAYS) | {record.day for record in await admin.decree_days()} | set(settings.extra_holidays)
+    return LegalSettings(
+        clock_offset_s=offset, thresholds={**recorded, **settings.thresholds}, extra_holidays=sorted(decrees)
+    )
+
+
+# The phases in which a case waits for data an operator records (threshold, provider, ratio).
+WAITING_FOR_OPERATOR = ["awaiting_threshold", "awaiting_funding_ratio", "awaiting_provider"]
+
+
+async def wake_waiting_cases(client: Client) -> int:
+    """Tell every case waiting for operator data that something was recorded: it looks again at
+    once (without this it looks again the next day by itself). Returns how many were told."""
+    phases = ", ".join(f'"{phase}"' for phase in WAITING_FOR_OPERATOR)
+    told = 0
+    async for execution in client.list_workflows(f'WkpPhase IN ({phases}) AND ExecutionStatus = "Running"'):
+        await client.get_workflow_handle(execution.id).signal("operator_data_recorded")
+        told += 1
+    return told
 
 
 def make_activities(settings: Settings) -> TransferActivities:

@@ -32,6 +32,7 @@ from models.steps import (
     BOOK_INCOMING_TRANSFER,
     CHECK_FUNDING_RATIOS,
     COMPUTE_TRANSFER_VALUE,
+    LOOK_UP_THRESHOLD,
     PAY_BUYOUT,
     PAY_TRANSFER_VALUE,
     QUERY_PENSION_REGISTER,
@@ -45,6 +46,8 @@ from models.steps import (
     PaymentOutcome,
     PayTransferInput,
     RegisterQueryInput,
+    ThresholdAnswer,
+    ThresholdLookup,
     TransferValueInput,
 )
 from models.wave import LOAD_WAVE_PAGE, WavePage, WavePageInput
@@ -103,6 +106,7 @@ class TransferActivities:
         return [
             self.query_pension_register,
             self.check_funding_ratios,
+            self.look_up_threshold,
             self.compute_transfer_value,
             self.pay_transfer_value,
             self.pay_buyout,
@@ -117,8 +121,12 @@ class TransferActivities:
     async def query_pension_register(self, query: RegisterQueryInput) -> RegisterAnswer:
         """Besluit 17e.1/17e.2: where does the former participant accrue pension?"""
         await self.claim_register_query()
+        as_of = query.as_of
+        if query.clock_offset_s is not None:
+            tried_at = activity.info().started_time  # this try, on the server clock
+            as_of = amsterdam_date(tried_at + timedelta(seconds=query.clock_offset_s))
         try:
-            return await self.register.query(query.bsn, query.as_of)
+            return await self.register.query(query.bsn, as_of)
         except RegisterUnavailable as error:
             delay = timedelta(seconds=error.retry_after) if error.retry_after else None
             raise ApplicationError(str(error), type="RegisterUnavailable", next_retry_delay=delay) from None
@@ -146,15 +154,16 @@ class TransferActivities:
 
     @activity.defn(name=CHECK_FUNDING_RATIOS)
     async def check_funding_ratios(self, check: FundingCheckInput) -> SuspensionCheck:
-        """PW 72 / Besluit 23a: is either fund below 100%?"""
+        """PW 72 / Besluit 23a: is either fund below 100%? A provider or a ratio nobody recorded
+        is never guessed: the answer names it, and the case waits for an operator to record it."""
+        month = ratio_month(check.on)
         parties = []
         for provider_id in (check.transferring_provider, check.receiving_provider):
             try:
                 parties.append((provider_id, ProviderKind((await self.admin.provider(provider_id)).kind)))
-            except NotFound as error:
-                # Retryable on purpose: the case waits until an operator records the provider.
-                raise ApplicationError(str(error), type="UnknownProvider") from None
-        month = ratio_month(check.on)
+            except NotFound:
+                missing = f"provider {provider_id}: not in the administration (wkp admin provider add)"
+                return self.missing(check, month, missing, "provider")
         ratios = {
             (provider_id, month): await self.admin.funding_ratio(provider_id, month)
             for provider_id, kind in parties
@@ -162,10 +171,24 @@ class TransferActivities:
         }
         try:
             return check_transfer(check.on, parties, lambda p, m: ratios.get((p, m)), self.default_funding_ratio)
-        except LookupError as error:
-            # Retryable on purpose: the case waits (never guesses) until the ratio is recorded.
-            get_logger(article="72").error("funding ratio missing", detail=str(error))
-            raise ApplicationError(str(error), type="MissingFundingRatio") from None
+        except LookupError:
+            fund = next(p for p, kind in parties if kind is ProviderKind.FUND and ratios[(p, month)] is None)
+            missing = f"funding ratio of {fund} for {month} (PW 72; wkp admin funding-ratio set)"
+            return self.missing(check, month, missing, "funding_ratio")
+
+    @staticmethod
+    def missing(check: FundingCheckInput, month: str, missing: str, kind: str) -> SuspensionCheck:
+        get_logger(article="72").warning("operator data missing", detail=missing)
+        return SuspensionCheck(allowed=False, ratio_month=month, missing=missing, missing_kind=kind)
+
+    @activity.defn(name=LOOK_UP_THRESHOLD)
+    async def look_up_threshold(self, lookup: ThresholdLookup) -> ThresholdAnswer:
+        """PW 66: a year's threshold as an operator recorded it, known on the legal date of this
+        try (a recording counts from its day on); None when nobody has recorded it yet."""
+        tried_at = activity.info().started_time  # this try, on the server clock
+        today = amsterdam_date(tried_at + timedelta(seconds=lookup.clock_offset_s))
+        known = {record.year: record.amount for record in await self.admin.thresholds(known_on=today)}
+        return ThresholdAnswer(year=lookup.year, amount=known.get(lookup.year))
 
     @activity.defn(name=COMPUTE_TRANSFER_VALUE)
     async def compute_transfer_value(self, request: TransferValueInput) -> TransferValueStatement:

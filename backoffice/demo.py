@@ -1,16 +1,17 @@
 """`wkp demo`: a generated portfolio of former participants, loaded into the administration and
 the register stub, their cases started on the embedded stack, and a report of what happened.
 
-The demo runs on a legal date in 2024 (a fixed clock offset, as a simulation would): the
-rulebook's statutory thresholds end with 2024, and the engine never guesses a threshold. With
-WKP_THRESHOLDS set for later years, `--legal-date` can be any day."""
+The demo runs on today's date, as a provider installing wkp would: its portfolio holds leavers of
+2017 to this year. Those whose year has no threshold yet (the engine ships up to 2025 and never
+guesses one) wait in `awaiting_threshold` until an operator records it (`wkp admin threshold set`),
+then go on by themselves. `--legal-date` runs the cases' clock from another day (tests only)."""
 
 import asyncio
 import json
 import random
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,14 +27,15 @@ from models.bsn import bsn_problem
 from models.case import PensionCase
 from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
-from models.transfer import OutgoingTransferInput
+from models.transfer import LegalSettings, OutgoingTransferInput
+from rules.calendar import add_months
 from rules.suspension import ratio_month
 from store.factory import administration
 from stubs.register import bank_account
 from workflows.outgoing import OutgoingTransferWorkflow
 
-DEMO_LEGAL_DATE = date(2024, 12, 2)  # a Monday
 PROGRESS_LIMIT_S = 120
+FIRST_LEAVERS = 2017  # the art. 56 cohort onwards; 17f cases need a plan (wkp wave plan)
 
 
 def demo_bsn(n: int) -> str:
@@ -41,9 +43,11 @@ def demo_bsn(n: int) -> str:
     return next(f"{prefix + k}{d}" for k in range(10) for d in range(10) if bsn_problem(f"{prefix + k}{d}") is None)
 
 
-def portfolio(count: int, seed: int = 2024) -> tuple[list[PensionCase], list[dict]]:
-    """Former participants whose participation ended during 2024, and where they accrue now."""
+def portfolio(count: int, today: date, seed: int = 2024) -> tuple[list[PensionCase], list[dict]]:
+    """Former participants whose participation ended from 2017 until last month, and where they
+    accrue now."""
     chance = random.Random(seed)
+    last_month = today.replace(day=1) - timedelta(days=1)
     cases, spells = [], []
     for i in range(count):
         birth = date(1960 + chance.randrange(40), 1 + chance.randrange(12), 1 + chance.randrange(28))
@@ -61,7 +65,7 @@ def portfolio(count: int, seed: int = 2024) -> tuple[list[PensionCase], list[dic
             case_id=f"D-{i:04d}",
             bsn=demo_bsn(i),
             birth_date=birth,
-            participation_end=date(2024, 1 + chance.randrange(11), 28),
+            participation_end=ended_in(chance, last_month),
             pension_date=date(birth.year + 68, birth.month, birth.day),
             old_age_pension=amount,
             net_pension=0.12 <= roll < 0.15,
@@ -80,8 +84,15 @@ def portfolio(count: int, seed: int = 2024) -> tuple[list[PensionCase], list[dic
             else None
         )
         if provider:
-            spells.append({"bsn": case.bsn, "provider": provider, "from": "2024-01-01", "to": None})
+            spells.append({"bsn": case.bsn, "provider": provider, "from": "2017-01-01", "to": None})
     return cases, spells
+
+
+def ended_in(chance: random.Random, last_month: date) -> date:
+    """A month-end from 2017 to `last_month`, the later years more often (newer leavers)."""
+    year = min(FIRST_LEAVERS + int((last_month.year - FIRST_LEAVERS + 1) * chance.random() ** 0.7), last_month.year)
+    month = 1 + chance.randrange(12 if year < last_month.year else last_month.month)
+    return add_months(date(year, month, 1), 1) - timedelta(days=1)
 
 
 def write_world(settings: Settings, spells: list[dict]) -> None:
@@ -99,19 +110,22 @@ async def load_administration(settings: Settings, cases: list[PensionCase], lega
             await admin.upsert_provider(
                 ProviderRecord(id=provider_id, kind=profile["kind"], bank_account=bank_account(provider_id))
             )
-        for fund in [settings.provider] + [p for p, profile in DEFAULT_PROVIDERS.items() if profile["kind"] == "fund"]:
-            await admin.set_funding_ratio(fund, ratio_month(legal_date), Decimal("1.12"))
+        funds = [settings.provider] + [p for p, profile in DEFAULT_PROVIDERS.items() if profile["kind"] == "fund"]
+        for fund in funds:  # this month's and the next (for cases that wait a while first)
+            for month in {ratio_month(legal_date), ratio_month(add_months(legal_date, 1))}:
+                await admin.set_funding_ratio(fund, month, Decimal("1.12"), source="demo")
         for case in cases:
             await admin.add_case(case)
 
 
-async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
+async def start_cases(settings: Settings, cases: list[PensionCase], legal_date: date | None) -> int:
+    async with administration(settings) as admin:
+        legal = await legal_settings(settings, admin, legal_date)
     async with temporal_client(settings) as client:
-        return await start_all(client, settings, cases, legal_date)
+        return await start_all(client, settings, cases, legal)
 
 
-async def start_all(client: Client, settings: Settings, cases: list[PensionCase], legal_date: date) -> int:
-    legal = legal_settings(settings, legal_date)
+async def start_all(client: Client, settings: Settings, cases: list[PensionCase], legal: LegalSettings) -> int:
     started = 0
     for case in cases:
         try:
@@ -120,8 +134,8 @@ async def start_all(client: Client, settings: Settings, cases: list[PensionCase]
                 OutgoingTransferInput(provider=settings.provider, case=case, legal=legal),
                 id=case_workflow_id(settings.provider, case.case_id),
                 task_queue=settings.task_queue,
-                # A closed case (transferred, bought off) must never start again.
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # A closed case (transferred, bought off) must never start again; a failed one may.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
             )
             started += 1
         except WorkflowAlreadyStartedError:
@@ -130,9 +144,12 @@ async def start_all(client: Client, settings: Settings, cases: list[PensionCase]
 
 
 async def progress_of(settings: Settings, case_ids: list[str]) -> int:
-    """Cases whose first attempt concluded: paid or otherwise closed, failed, or suspended."""
+    """Cases whose first step concluded: paid or otherwise closed, failed, suspended, or waiting
+    for a threshold."""
     async with administration(settings) as admin:
-        steps = await admin.audit_steps_of(case_ids, steps=["closed", "transfer_failed", "suspended"])
+        steps = await admin.audit_steps_of(
+            case_ids, steps=["closed", "transfer_failed", "suspended", "threshold_awaited", "payment"]
+        )
     return len({step.subject_id for step in steps})
 
 
@@ -162,6 +179,7 @@ async def summary(settings: Settings, case_ids: list[str]) -> dict[str, Any]:
     return {
         "states": dict(Counter(row.outcome or row.status for row in rows)),
         "reasons": dict(Counter(step.details.get("reason") for step in refusals)),
+        "waiting": dict(Counter(row.waiting_for for row in rows if row.waiting_for)),
         "payments": len(payments),
         "paid": sum((p.amount for p in payments), Decimal("0")),
         "to": dict(Counter(p.counterparty for p in payments)),

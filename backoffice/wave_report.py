@@ -25,6 +25,7 @@ class WaveReport:
     breaches: list[AuditStep]
     # month -> (register queries, payments, cases closed): the wave's progress over time
     per_month: list[tuple[str, int, int, int]] = field(default_factory=list)
+    waiting: dict[str, int] = field(default_factory=dict)  # what waiting cases wait for, and how many
 
     @property
     def chart_max(self) -> int:
@@ -68,6 +69,7 @@ def build_report(
         terms=terms,
         breaches=breached,
         per_month=[(m, queried[m], paid[m], closed[m]) for m in months],
+        waiting=dict(Counter(case.waiting_for for case in cases if case.waiting_for).most_common()),
     )
 
 
@@ -88,6 +90,7 @@ def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
                 "next_due",
                 "next_due_article",
                 "receiving_provider",
+                "waiting_for",
             ]
         )
         for case in report.cases:
@@ -101,6 +104,7 @@ def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
                     case.next_due or "",
                     case.next_due_article or "",
                     case.receiving_provider or "",
+                    case.waiting_for or "",
                 ]
             )
     return html, table

@@ -4,7 +4,6 @@ Every variable, its meaning and its default are listed in the README (Configurat
 """
 
 import secrets
-from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -16,11 +15,8 @@ from config.secret_files import read_or_create
 from models.dates import LegalDate
 from models.money import Money
 from rules.basis import ActuarialBasis, load_basis
-from rules.calendar import LegalCalendar
+from rules.calendar import DECREE_DAYS, LegalCalendar
 from rules.thresholds import ThresholdTable
-
-# 27 May 2022 was made equal to a generally recognised holiday by Royal decree (Atw 3.3).
-KNOWN_DECREE_DAYS = [date(2022, 5, 27)]
 
 
 class Settings(BaseSettings):
@@ -30,7 +26,9 @@ class Settings(BaseSettings):
     database_url: str | None = None
     bsn_key: str | None = Field(default=None, repr=False)
     thresholds: dict[int, Money] = Field(default_factory=dict)
-    extra_holidays: list[LegalDate] = Field(default_factory=lambda: list(KNOWN_DECREE_DAYS))
+    # Royal-decree days (Atw 3.3) besides the shipped ones (rules.calendar.DECREE_DAYS) and those
+    # recorded by an operator (`wkp admin holiday add`); they only ever add days.
+    extra_holidays: list[LegalDate] = Field(default_factory=list)
     temporal_address: str = "localhost:7233"
     namespace: str = "default"
     ui_port: int = 8233
@@ -69,7 +67,9 @@ class Settings(BaseSettings):
         return ThresholdTable({**self.thresholds, **(extra or {})})
 
     def legal_calendar(self) -> LegalCalendar:
-        return LegalCalendar(self.extra_holidays)
+        """The shipped Royal-decree days and any configured ones (commands that start cases add
+        the recorded ones too: engine.legal_settings)."""
+        return LegalCalendar({*DECREE_DAYS, *self.extra_holidays})
 
     def actuarial_basis(self) -> ActuarialBasis:
         return load_basis(self.mortality_table, self.discount_rates)

@@ -35,6 +35,8 @@ class EventType(StrEnum):
     # incoming transfers (receiving role, Besluit 17e.5)
     RECEIVED = "received"
     VALUE_APPLIED = "value_applied"
+    # waiting for what an operator must record (not a statutory step; the case goes on by itself)
+    THRESHOLD_AWAITED = "threshold_awaited"
 
 
 # The fields each event type must carry besides `type` and `date` (FORMAT.md's table).
@@ -52,6 +54,7 @@ REQUIRED_FIELDS: dict[EventType, tuple[str, ...]] = {
     EventType.CLOSED: ("outcome",),
     EventType.RECEIVED: ("amount",),
     EventType.VALUE_APPLIED: ("due", "article"),
+    EventType.THRESHOLD_AWAITED: ("year",),
 }
 
 
@@ -73,6 +76,7 @@ class CaseEvent(BaseModel):
     transfer_date: LegalDate | None = None
     failed_attempts: int | None = None
     outcome: Outcome | None = None
+    year: int | None = None
 
     @model_validator(mode="after")
     def has_required_fields(self) -> Self:

@@ -4,6 +4,7 @@ One model per operation, so that activities can pass them through Temporal uncha
 """
 
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -135,9 +136,39 @@ class CaseProjection(BaseModel):
     next_due_article: str | None = None
     receiving_provider: str | None = None
     outcome: str | None = None
+    waiting_for: str | None = Field(default=None, description="what an operator must record first")
 
 
 class ProviderRecord(BaseModel):
     id: str
     kind: str
     bank_account: str | None = None
+    name: str | None = None
+
+
+# -- operator data: what an operator records, with its source, so that no case waits forever --
+
+
+class ThresholdRecord(BaseModel):
+    """A small-pension threshold (PW 66) for a year the engine does not ship."""
+
+    year: int = Field(ge=1900, le=2150)
+    amount: Money
+    source: str = Field(min_length=1, max_length=500)
+    known_from: LegalDate = Field(description="the legal date it was recorded: cases waiting for it go on from then")
+
+
+class DecreeDayRecord(BaseModel):
+    """A day a Royal decree made equal to a holiday (Atw 3.3)."""
+
+    day: LegalDate
+    source: str = Field(min_length=1, max_length=500)
+
+
+class FundingRatioRecord(BaseModel):
+    """A fund's month-end policy funding ratio (beleidsdekkingsgraad, PW 72 / Besluit 23a)."""
+
+    provider_id: str
+    month: str = Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM")
+    ratio: Decimal = Field(gt=0, lt=10, max_digits=8, decimal_places=4)
+    source: str | None = Field(default=None, max_length=500)

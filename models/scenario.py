@@ -67,6 +67,15 @@ class IncomingTransfer(BaseModel):
     received: LegalDate
 
 
+class LaterThreshold(BaseModel):
+    """A threshold an operator records only on `known_from`: cases that need it wait until then."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    amount: Money
+    known_from: LegalDate
+
+
 class Scenario(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -74,7 +83,10 @@ class Scenario(BaseModel):
     provider: str = Field(min_length=1)
     start: LegalDate
     until: LegalDate
-    thresholds: dict[str, Money] = Field(default_factory=dict)
+    thresholds: dict[str, Money | LaterThreshold] = Field(default_factory=dict)
+    register_down: list[tuple[LegalDate, LegalDate]] = Field(
+        default_factory=list, description="periods (from, to inclusive) the register answers 503"
+    )
     extra_holidays: list[LegalDate] = Field(default_factory=list)
     providers: dict[str, ProviderProfile] = Field(default_factory=dict)
     funding_ratios: dict[str, dict[str, FundingRatio]] = Field(default_factory=dict)
@@ -84,9 +96,20 @@ class Scenario(BaseModel):
     cases: list[PensionCase] = Field(default_factory=list)
     incoming: list[IncomingTransfer] = Field(default_factory=list)
 
+    def known_thresholds(self) -> dict[int, Decimal]:
+        """Thresholds known from the start (plain amounts)."""
+        return {int(year): value for year, value in self.thresholds.items() if isinstance(value, Decimal)}
+
+    def later_thresholds(self) -> dict[int, LaterThreshold]:
+        """Thresholds recorded by an operator on their `known_from` day."""
+        return {int(year): value for year, value in self.thresholds.items() if isinstance(value, LaterThreshold)}
+
+    def all_thresholds(self) -> dict[int, Decimal]:
+        return {**self.known_thresholds(), **{year: t.amount for year, t in self.later_thresholds().items()}}
+
     @field_validator("thresholds")
     @classmethod
-    def threshold_years(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+    def threshold_years(cls, value: dict[str, Decimal | LaterThreshold]) -> dict[str, Decimal | LaterThreshold]:
         for year in value:
             if not YEAR.fullmatch(year):
                 raise ValueError(f"key {year!r} is not a calendar year (YYYY)")
@@ -124,6 +147,9 @@ def cross_reference_problems(scenario: Scenario) -> list[Problem]:
         add("until", f"must be after start ({scenario.start})")
     if scenario.provider in scenario.providers:
         add(f"providers.{scenario.provider}", "is the provider running the engine, not another provider")
+    for i, (down_from, down_to) in enumerate(scenario.register_down):
+        if down_to < down_from:
+            add(f"register_down[{i}]", "the end of a down period is before its start")
 
     for provider in scenario.funding_ratios:
         if provider not in known:

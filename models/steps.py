@@ -17,6 +17,7 @@ from models.money import Money
 QUERY_PENSION_REGISTER = "query_pension_register"  # Besluit 17e.1, 17e.2, 56.2, 17f.3
 
 CHECK_FUNDING_RATIOS = "check_funding_ratios"  # PW 72, Besluit 23a
+LOOK_UP_THRESHOLD = "look_up_threshold"  # PW 66: a threshold an operator records
 COMPUTE_TRANSFER_VALUE = "compute_transfer_value"  # Besluit 25, 17e.6
 PAY_TRANSFER_VALUE = "pay_transfer_value"  # Besluit 17e.4
 PAY_BUYOUT = "pay_buyout"  # PW 66
@@ -33,6 +34,9 @@ class RegisterQueryInput(BaseModel):
     case_id: str
     bsn: Bsn
     as_of: LegalDate
+    # Set: each try asks as of its own legal date (attempt time + offset), so a query sent after
+    # an outage is the query of that day. Unset in histories recorded before it existed.
+    clock_offset_s: float | None = None
 
 
 class FundingCheckInput(BaseModel):
@@ -41,6 +45,20 @@ class FundingCheckInput(BaseModel):
     on: LegalDate
     transferring_provider: str
     receiving_provider: str
+
+
+class ThresholdLookup(BaseModel):
+    """The threshold (PW 66) of a year the case's settings lack, as the administration knows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    year: int
+    clock_offset_s: float = 0.0  # legal date = the attempt's server time + offset (as the workflow's)
+
+
+class ThresholdAnswer(BaseModel):
+    year: int
+    amount: Money | None = None
 
 
 class TransferValueInput(BaseModel):

@@ -17,6 +17,14 @@ class Phase(StrEnum):
     SUSPENDED = "suspended"
     AWAITING_PAYMENT = "awaiting_payment"
     AWAITING_CONSENT = "awaiting_consent"
+    # Waiting for data an operator supplies: never failed for it, goes on by itself once recorded.
+    AWAITING_THRESHOLD = "awaiting_threshold"
+    AWAITING_FUNDING_RATIO = "awaiting_funding_ratio"
+    AWAITING_PROVIDER = "awaiting_provider"
+    AWAITING_WAVE_DATE = "awaiting_wave_date"
+    # Besluit 17f.3: the plan's attempt failed; no yearly re-query, only buy-out (PW 220b), the
+    # pension date, death or a later plan wave naming the case.
+    AWAITING_PLAN = "awaiting_plan"
     CLOSED = "closed"
 
 
@@ -37,6 +45,7 @@ class CaseState(BaseModel):
     buyout_offered: bool = False
     receiving_provider: str | None = None
     outcome: Outcome | None = None
+    waiting_for: str | None = Field(default=None, description="what an operator must record first, in one line")
 
     def set_due(self, due: date | None, article: str | None) -> None:
         self.next_due, self.next_due_article = due, article
@@ -84,6 +93,14 @@ class CaseStatus(BaseModel):
     next_due_article: str | None
     outcome: Outcome | None
     events: list[CaseEvent]
+    waiting_for: str | None = None
+
+
+class WavePlanned(BaseModel):
+    """A plan wave names a running 17f case (Besluit 17f.3): its register query date."""
+
+    wave_id: str
+    wave_date: LegalDate
 
 
 class ConsentAnswer(BaseModel):

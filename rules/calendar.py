@@ -4,7 +4,7 @@ Pure and deterministic, so workflows can call it inside Temporal's sandbox.
 """
 
 import calendar as _calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from functools import lru_cache
 
@@ -75,6 +75,25 @@ def add_months(day: date, months: int) -> date:
 
 def first_of_next_month(day: date) -> date:
     return add_months(day.replace(day=1), 1)
+
+
+# Days a Royal decree made equal to a generally recognised holiday for the Atw (Atw 3.3), with
+# their source (RULES.md §9). Shipped as law; an operator records a new decree in the
+# administration (`wkp admin holiday add`).
+DECREE = "Royal decree equating the day with a holiday (Besluit gelijkstelling, Atw 3.3), RULES.md §9"
+DECREE_DAYS: Mapping[date, str] = {
+    date(2022, 5, 27): DECREE,
+    date(2023, 4, 28): DECREE,
+    date(2023, 5, 19): DECREE,
+    date(2024, 5, 10): DECREE,
+    date(2024, 12, 27): DECREE,
+    date(2025, 5, 30): DECREE,
+    date(2026, 1, 2): DECREE,
+    date(2026, 5, 15): DECREE,
+    date(2027, 5, 7): DECREE,
+    date(2028, 4, 28): DECREE,
+    date(2028, 5, 26): DECREE,
+}
 
 
 class LegalCalendar:

@@ -36,7 +36,7 @@ def read_json(path: Path) -> Any:
 def rule_problems(scenario: Scenario) -> list[Problem]:
     problems: list[Problem] = []
     try:
-        thresholds = ThresholdTable.from_strings(scenario.thresholds)
+        thresholds = ThresholdTable(scenario.all_thresholds())
     except ValueError as error:
         path, _, reason = str(error).partition(": ")
         return [Problem(path=path, reason=reason)]

@@ -28,6 +28,9 @@ class SuspensionCheck(BaseModel):
     ratio: Decimal | None = None
     ratio_month: str
     recheck_on: date | None = None  # when suspended: the first day of the next month
+    # Operator data the check could not do without: one line naming it (the case waits for it).
+    missing: str | None = None
+    missing_kind: str | None = None  # "funding_ratio" | "provider"
 
 
 def check_transfer(

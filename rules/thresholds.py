@@ -16,6 +16,13 @@ STATUTORY_THRESHOLDS: Mapping[int, Decimal] = {
     2022: Decimal("520.35"),
     2023: Decimal("594.89"),
     2024: Decimal("592.51"),
+    2025: Decimal("613.52"),
+}
+# Where each shipped amount comes from (RULES.md §1). Later years, and years before 2015 that old
+# 17f cases need, are recorded by an operator with their source (`wkp admin threshold set`).
+PUBLISHED = "Staatscourant / Pensioenfederatie publication"
+STATUTORY_SOURCES: Mapping[int, str] = {year: PUBLISHED for year in range(2015, 2025)} | {
+    2025: "as published by providers and the sector's information site (RULES.md §1)"
 }
 
 
@@ -23,9 +30,17 @@ class MissingThreshold(LookupError):
     def __init__(self, year: int) -> None:
         self.year = year
         super().__init__(
-            f"no small-pension threshold (PW 66) is configured for {year}; "
-            f"add the published amount (WKP_THRESHOLDS or the scenario's 'thresholds')"
+            f"threshold: no small-pension threshold (PW 66) is recorded for {year}; "
+            f"record the published amount: wkp admin threshold set {year} AMOUNT --source TEXT"
         )
+
+
+def below_statutory(year: int, amount: Decimal) -> str | None:
+    """Why `amount` may not be recorded for `year`, or None (RULES.md §1: never lower)."""
+    statutory = STATUTORY_THRESHOLDS.get(year)
+    if statutory is not None and amount < statutory:
+        return f"{amount} is below the statutory threshold {statutory} (PW 66)"
+    return None
 
 
 class ThresholdTable:
@@ -39,15 +54,19 @@ class ThresholdTable:
     def __init__(self, configured: Mapping[int, Decimal] | None = None) -> None:
         table = dict(STATUTORY_THRESHOLDS)
         for year, amount in (configured or {}).items():
-            statutory = STATUTORY_THRESHOLDS.get(year)
-            if statutory is not None and amount < statutory:
-                raise ValueError(f"thresholds.{year}: {amount} is below the statutory threshold {statutory} (PW 66)")
+            problem = below_statutory(year, amount)
+            if problem:
+                raise ValueError(f"thresholds.{year}: {problem}")
             table[year] = amount
         self._table = table
 
     @classmethod
     def from_strings(cls, configured: Mapping[str, Decimal]) -> "ThresholdTable":
         return cls({int(year): amount for year, amount in configured.items()})
+
+    def with_recorded(self, recorded: Mapping[int, Decimal]) -> "ThresholdTable":
+        """This table extended by amounts an operator recorded (each checked as configured ones are)."""
+        return ThresholdTable({**{y: a for y, a in self._table.items() if y not in STATUTORY_THRESHOLDS}, **recorded})
 
     def years(self) -> list[int]:
         return sorted(self._table)

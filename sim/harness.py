@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from temporalio.client import Client, WorkflowHandle, WorkflowHistory
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle, WorkflowHistory
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
@@ -24,7 +24,7 @@ from models.scenario import Scenario
 from models.transfer import IncomingTransferInput, LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
 from rules.basis import ActuarialBasis
-from rules.calendar import add_months
+from rules.calendar import DECREE_DAYS, add_months
 from rules.legal_time import amsterdam_midnight
 from sim.results import Subject, read_line, run_histories
 from sim.world import Participants, load_world, temporary_administration
@@ -38,6 +38,8 @@ from workflows.outgoing import OutgoingTransferWorkflow
 
 TASK_QUEUE = "wkp-simulation"
 DEFAULT_FUNDING_RATIO = Decimal("1.10")  # FORMAT.md: months not listed
+# Operator days are reached a few minutes into the day, after the cases' own midnight wake-ups.
+WAKE_AFTER = timedelta(minutes=5)
 
 
 def no_progress(_day: date) -> None:
@@ -68,9 +70,10 @@ async def simulate(
     """Run `scenario` through the real workflows and activities."""
     options = options or SimulationOptions()
     token = base64.b64encode(secrets.token_bytes(12)).decode()
-    register_app = create_register_app(
-        scenario.accrual_spells, (options.register or RegisterConfig()).model_copy(update={"token": token})
+    register_config = (options.register or RegisterConfig()).model_copy(
+        update={"token": token, "down": list(scenario.register_down)}
     )
+    register_app = create_register_app(scenario.accrual_spells, register_config)
     participants = Participants(scenario)
     async with (
         temporary_administration(options.administration) as admin,
@@ -92,15 +95,16 @@ async def simulate(
         offset = amsterdam_midnight(scenario.start) - await env.get_current_time()
         legal = LegalSettings(
             clock_offset_s=offset.total_seconds(),
-            thresholds={int(year): amount for year, amount in scenario.thresholds.items()},
-            extra_holidays=scenario.extra_holidays,
+            thresholds=scenario.known_thresholds(),
+            # The shipped Royal-decree days always apply (they are law); a scenario may add more.
+            extra_holidays=sorted({*DECREE_DAYS, *scenario.extra_holidays}),
         )
         # Every case stays in the worker's cache: an evicted case is replayed from its history
         # at each wake-up, which made 1,000 cases cost far more than ten times 100.
         cache = max(1000, 2 * (len(scenario.cases) + len(scenario.incoming)))
         async with build_worker(env.client, TASK_QUEUE, activities, max_cached_workflows=cache):
             started = await start_all(env.client, scenario, legal)
-            await advance(env, scenario, offset, options.progress)
+            await advance(env, scenario, offset, options.progress, operator_days(scenario), started)
             run = SimulationRun(
                 lines=[await read_line(subject, handle, scenario.until) for subject, handle in started],
                 register=register_app.state.stats,
@@ -140,15 +144,40 @@ async def start_all(
     return started
 
 
+def operator_days(scenario: Scenario) -> list[date]:
+    """The days an operator records something the cases may wait for (`known_from`)."""
+    return sorted({t.known_from for t in scenario.later_thresholds().values() if t.known_from > scenario.start})
+
+
 async def advance(
-    env: WorkflowEnvironment, scenario: Scenario, offset: timedelta, progress: Callable[[date], None]
+    env: WorkflowEnvironment,
+    scenario: Scenario,
+    offset: timedelta,
+    progress: Callable[[date], None],
+    operator_days: list[date],
+    started: list[tuple[Subject, WorkflowHandle[Any, Any]]],
 ) -> None:
-    """Let legal time pass until the end of `until`, a month at a time: one long skip can
-    outlast the test server's call timeout, and a month is a readable unit of progress."""
-    month = scenario.start
-    while month <= scenario.until:
-        month = min(add_months(month.replace(day=1), 1), scenario.until + timedelta(days=1))
-        remaining = amsterdam_midnight(month) - offset - await env.get_current_time()
+    """Let legal time pass until the end of `until`, a month at a time (one long skip can
+    outlast the test server's call timeout, and a month is a readable unit of progress), and
+    stop on each day an operator records something, to tell the waiting cases as
+    `wkp admin threshold set` does (the time-skipping server has no visibility to find them by)."""
+    day = scenario.start
+    stops = sorted({*operator_days, scenario.until + timedelta(days=1)})
+    while day <= scenario.until:
+        next_month = add_months(day.replace(day=1), 1)
+        day = min([next_month, *[stop for stop in stops if stop > day]])
+        remaining = amsterdam_midnight(day) + WAKE_AFTER - offset - await env.get_current_time()
         if remaining > timedelta(0):
             await env.sleep(remaining)
-        progress(month)
+        if day in operator_days:
+            await tell_waiting_cases(started)
+        progress(day)
+
+
+async def tell_waiting_cases(started: list[tuple[Subject, WorkflowHandle[Any, Any]]]) -> None:
+    for subject, handle in started:
+        if subject is not Subject.CASE:
+            continue
+        description = await handle.describe()
+        if description.status == WorkflowExecutionStatus.RUNNING:
+            await handle.signal("operator_data_recorded")

@@ -11,7 +11,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from models.ids import case_workflow_id
-from models.ledger import LetterKind, LetterRequest, ProviderRecord
+from models.ledger import LetterKind, LetterRequest, ProviderRecord, ThresholdRecord
 from models.scenario import Scenario
 from models.transfer import ConsentAnswer
 from store.bsn_protection import BsnProtector
@@ -21,7 +21,13 @@ from stubs.register import bank_account
 
 
 async def load_world(admin: Administration, scenario: Scenario) -> None:
-    """The scenario's providers, funding ratios and cases, as the administration holds them."""
+    """The scenario's providers, funding ratios, later thresholds (each known from its day) and
+    cases, as the administration holds them."""
+    for year, later in scenario.later_thresholds().items():
+        source = f"scenario {scenario.name}"
+        await admin.record_threshold(
+            ThresholdRecord(year=year, amount=later.amount, source=source, known_from=later.known_from)
+        )
     await admin.upsert_provider(
         ProviderRecord(id=scenario.provider, kind="fund", bank_account=bank_account(scenario.provider))
     )

@@ -23,15 +23,19 @@ from models.ledger import (
     BookedPayment,
     BookedReceipt,
     CaseProjection,
+    DecreeDayRecord,
+    FundingRatioRecord,
     LetterRequest,
     PaymentBooking,
     ProviderRecord,
     QueuedLetter,
     ReceiptBooking,
+    ThresholdRecord,
 )
 from store.bsn_protection import BsnProtector
 from store.schema import (
     AuditEntry,
+    DecreeDay,
     Entitlement,
     FundingRatio,
     Letter,
@@ -40,6 +44,7 @@ from store.schema import (
     Provider,
     Receipt,
     RegisterUsage,
+    Threshold,
     TransferCase,
     Wave,
     WaveMember,
@@ -197,7 +202,8 @@ class Administration:
         values = provider.model_dump()
         statement = self._insert(Provider.__table__).values(**values)
         statement = statement.on_conflict_do_update(
-            index_elements=["id"], set_={"kind": provider.kind, "bank_account": provider.bank_account}
+            index_elements=["id"],
+            set_={"kind": provider.kind, "bank_account": provider.bank_account, "name": provider.name},
         )
         async with self.transaction() as session:
             await session.execute(statement)
@@ -209,11 +215,77 @@ class Administration:
             raise NotFound(f"provider: unknown provider {provider_id!r}")
         return ProviderRecord.model_validate(row, from_attributes=True)
 
-    async def set_funding_ratio(self, provider_id: str, month: str, ratio: Decimal) -> None:
-        statement = self._insert(FundingRatio.__table__).values(provider_id=provider_id, month=month, ratio=ratio)
-        statement = statement.on_conflict_do_update(index_elements=["provider_id", "month"], set_={"ratio": ratio})
+    async def providers(self) -> list[ProviderRecord]:
         async with self.transaction() as session:
+            rows = (await session.execute(select(Provider).order_by(Provider.id))).scalars()
+            return [ProviderRecord.model_validate(row, from_attributes=True) for row in rows]
+
+    async def set_funding_ratio(self, provider_id: str, month: str, ratio: Decimal, source: str | None = None) -> bool:
+        """Record a fund's month-end ratio; False when exactly this was recorded already."""
+        async with self.transaction() as session:
+            row = await session.get(FundingRatio, (provider_id, month))
+            if row is not None and (row.ratio, row.source) == (ratio, source):
+                return False
+            statement = self._insert(FundingRatio.__table__).values(
+                provider_id=provider_id, month=month, ratio=ratio, source=source
+            )
+            statement = statement.on_conflict_do_update(
+                index_elements=["provider_id", "month"], set_={"ratio": ratio, "source": source}
+            )
             await session.execute(statement)
+            return True
+
+    async def funding_ratios(self, month: str | None = None) -> list[FundingRatioRecord]:
+        query = select(FundingRatio).order_by(FundingRatio.month, FundingRatio.provider_id)
+        if month is not None:
+            query = query.where(FundingRatio.month == month)
+        async with self.transaction() as session:
+            return [
+                FundingRatioRecord.model_validate(row, from_attributes=True)
+                for row in (await session.execute(query)).scalars()
+            ]
+
+    # -- thresholds and Royal-decree days (operator data) ------------------------------------
+
+    async def record_threshold(self, record: ThresholdRecord) -> bool:
+        """Record (or correct) a year's threshold; False when exactly this amount was recorded."""
+        async with self.transaction() as session:
+            row = await session.get(Threshold, record.year)
+            if row is not None and row.amount == record.amount:
+                return False
+            statement = self._insert(Threshold.__table__).values(**record.model_dump())
+            statement = statement.on_conflict_do_update(
+                index_elements=["year"],
+                set_={"amount": record.amount, "source": record.source, "known_from": record.known_from},
+            )
+            await session.execute(statement)
+            return True
+
+    async def thresholds(self, known_on: date | None = None) -> list[ThresholdRecord]:
+        """The recorded thresholds (those known on `known_on`, when given)."""
+        query = select(Threshold).order_by(Threshold.year)
+        if known_on is not None:
+            query = query.where(Threshold.known_from <= known_on)
+        async with self.transaction() as session:
+            return [
+                ThresholdRecord.model_validate(row, from_attributes=True)
+                for row in (await session.execute(query)).scalars()
+            ]
+
+    async def record_decree_day(self, record: DecreeDayRecord) -> bool:
+        """Record a Royal-decree day; False when it was recorded already."""
+        async with self.transaction() as session:
+            statement = (
+                self._insert(DecreeDay.__table__)
+                .values(**record.model_dump())
+                .on_conflict_do_nothing(index_elements=["day"])
+            )
+            return rowcount(await session.execute(statement)) == 1
+
+    async def decree_days(self) -> list[DecreeDayRecord]:
+        async with self.transaction() as session:
+            rows = (await session.execute(select(DecreeDay).order_by(DecreeDay.day))).scalars()
+            return [DecreeDayRecord.model_validate(row, from_attributes=True) for row in rows]
 
     async def funding_ratio(self, provider_id: str, month: str) -> Decimal | None:
         """The month-end policy funding ratio of a fund (PW 72), or None when none is recorded."""
@@ -373,6 +445,17 @@ class Administration:
                 .group_by(func.coalesce(TransferCase.outcome, TransferCase.status, "not_started"))
             )
             return dict(rows.all())
+
+    async def wave_waiting_reasons(self, wave_id: str) -> dict[str, int]:
+        """What a wave's waiting cases wait for (operator data), with how many wait for each."""
+        async with self.transaction() as session:
+            rows = await session.execute(
+                select(TransferCase.waiting_for, func.count())
+                .join(WaveMember, WaveMember.case_id == TransferCase.case_id)
+                .where(WaveMember.wave_id == wave_id, TransferCase.waiting_for.is_not(None))
+                .group_by(TransferCase.waiting_for)
+            )
+            return {reason: count for reason, count in rows.all()}
 
     async def wave_report_rows(self, wave_id: str) -> tuple[list[CaseProjection], list[AuditStep]]:
         """The reporting rows of a wave's cases (a case not started yet has none) and their audit

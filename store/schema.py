@@ -50,6 +50,7 @@ class Provider(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(8))
     bank_account: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 class FundingRatio(Base):
@@ -60,6 +61,29 @@ class FundingRatio(Base):
     provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), primary_key=True)
     month: Mapped[str] = mapped_column(String(7), primary_key=True, comment="YYYY-MM")
     ratio: Mapped[Decimal] = mapped_column(ExactDecimal(8, 4))
+    source: Mapped[str | None] = mapped_column(Text, nullable=True, comment="where the operator read it")
+
+
+class Threshold(Base):
+    """A small-pension threshold (PW 66) an operator recorded for a year the engine does not ship."""
+
+    __tablename__ = "thresholds"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    amount: Mapped[Decimal] = mapped_column(Money())
+    source: Mapped[str] = mapped_column(Text)
+    known_from: Mapped[date] = mapped_column(Date, comment="the legal date it was recorded")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class DecreeDay(Base):
+    """A day a Royal decree made equal to a holiday (Atw 3.3), recorded by an operator."""
+
+    __tablename__ = "decree_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
 class TransferCase(Base):
@@ -75,6 +99,9 @@ class TransferCase(Base):
     next_due_article: Mapped[str | None] = mapped_column(String(16), nullable=True)
     receiving_provider: Mapped[str | None] = mapped_column(String(32), nullable=True)
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    waiting_for: Mapped[str | None] = mapped_column(
+        String(200), nullable=True, comment="what an operator must record before the case goes on"
+    )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()
     )

@@ -13,7 +13,7 @@ import math
 import random
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from fastapi import Depends, FastAPI, Header, HTTPException
@@ -40,6 +40,14 @@ class RegisterConfig(BaseModel):
     error_rate: float = Field(default=0.0, ge=0, le=1, description="share of requests answered 500")
     latency_ms: int = Field(default=0, ge=0)
     seed: int = 0
+    down: list[tuple[LegalDate, LegalDate]] = Field(
+        default_factory=list, description="legal days (from, to inclusive) the register answers 503"
+    )
+
+
+def down_until(config: RegisterConfig, on: date) -> date | None:
+    """The last day of the outage `on` falls in, if any."""
+    return next((end for start, end in config.down if start <= on <= end), None)
 
 
 def bank_account(provider: str) -> str:
@@ -111,6 +119,14 @@ def create_register_app(
                 )
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
+        outage_end = down_until(config, body.as_of)
+        if outage_end is not None:
+            stats.failed += 1
+            # Back the day after the outage: Retry-After counts from the start of the asked day.
+            back_in = (outage_end + timedelta(days=1) - body.as_of).days * 86400
+            return JSONResponse(
+                status_code=503, content={"error": "register down"}, headers={"Retry-After": str(back_in)}
+            )
         if config.error_rate and chance.random() < config.error_rate:
             stats.failed += 1
             return JSONResponse(status_code=500, content={"error": "injected fault"})

@@ -90,6 +90,8 @@ class CaseBook(Book):
             next_due=state.next_due,
             next_due_article=state.next_due_article,
             outcome=state.outcome.value if state.outcome else None,
+            receiving_provider=state.receiving_provider,
+            waiting_for=state.waiting_for,
         )
 
     def publish(self) -> None:
@@ -129,6 +131,8 @@ class CaseBook(Book):
         parts = [f"case {self.subject_id}", f"regime {self.regime.value}", state.phase.value.replace("_", " ")]
         if state.outcome:
             parts.append(f"outcome {state.outcome.value}")
+        if state.waiting_for:
+            parts.append(f"waiting for {state.waiting_for}")
         if state.next_due:
             parts.append(f"next: {state.next_due_article} due {state.next_due.isoformat()}")
         if failed:

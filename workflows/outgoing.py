@@ -11,10 +11,11 @@ is `workflows.bookkeeping`; every activity call is a typed function in `workflow
 """
 
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from models import ids
@@ -28,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         ConsentAnswer,
         OutgoingTransferInput,
         Phase,
+        WavePlanned,
     )
     from rules.buyout import buyout_decision
     from rules.calendar import LegalCalendar, add_years
@@ -59,10 +61,13 @@ class OutgoingTransferWorkflow:
         self.regime = regime_for(data.case.participation_end)
         self.state = data.carry or CaseState()
         self.book = CaseBook(data, self.state, self.regime)
-        # Within one run only: the latest 17e.7 calculation, and an open buy-out offer's answer.
+        # Within one run only: the latest 17e.7 calculation, an open buy-out offer's answer, an
+        # operator's word that data was recorded, and a plan wave naming the case (17f.3).
         self.statement: TransferValueStatement | None = None
         self.offer_open = False
         self.consent: bool | None = None
+        self.recheck = False
+        self.planned: WavePlanned | None = None
 
     # -- what operators can ask and say ----------------------------------------------------
 
@@ -76,6 +81,7 @@ class OutgoingTransferWorkflow:
             next_due_article=self.state.next_due_article,
             outcome=self.state.outcome,
             events=self.state.events,
+            waiting_for=self.state.waiting_for,
         )
 
     @workflow.query(name="transfer_value_statement")
@@ -100,6 +106,16 @@ class OutgoingTransferWorkflow:
         )
         return "consent recorded" if answer.consent else "refusal recorded: the pension stays"
 
+    @workflow.signal(name="operator_data_recorded")
+    def operator_data_recorded(self) -> None:
+        """An operator recorded a threshold, provider or funding ratio: a waiting case looks again now."""
+        self.recheck = True
+
+    @workflow.signal(name="plan_wave")
+    def plan_wave(self, planned: WavePlanned) -> None:
+        """A plan wave names this case (Besluit 17f.3): its register query date."""
+        self.planned = planned
+
     @give_consent.validator
     def validate_consent(self, answer: ConsentAnswer) -> None:
         if not self.offer_open:
@@ -122,6 +138,14 @@ class OutgoingTransferWorkflow:
                 return self.result()
             if await self.attempt(state.next_query_due, state.next_query_article) is not None:
                 return self.result()
+            if self.regime is Regime.EXISTING and workflow.patched("17f-no-yearly-requery"):
+                # 17f.3 applies 17e.3-7, not the yearly re-query of 17e.2 (RULES.md §7): the case
+                # waits for buy-out, its pension date, death or a later plan wave naming it.
+                wave_date = await self.await_plan_wave(Phase.AWAITING_PLAN, after=self.last_query())
+                if wave_date is None:
+                    return self.result()
+                state.plan_query(wave_date, wave_date, "17f.3")
+                continue
             # 17e.2: query again at least yearly while the transfer has not happened.
             state.phase = Phase.AWAITING_QUERY
             next_year = add_years(self.last_query(), 1)
@@ -135,11 +159,17 @@ class OutgoingTransferWorkflow:
     async def begin(self) -> Outcome | None:
         """Eligibility (PW 55.6, 70a), the letters due first, and the first query's date.
         Returns the outcome when the case closes at once."""
+        ended = self.case.participation_end + timedelta(days=1)
+        if self.clock.today() < ended and workflow.patched("assess-after-participation-end"):
+            # A case is assessed once its participation has ended, never before (FORMAT.md).
+            await self.clock.sleep_until(ended, f"participation ends {self.case.participation_end}")
+        thresholds = dict(self.data.legal.thresholds)
         try:
-            verdict = assess(self.case, ThresholdTable(self.data.legal.thresholds))
+            verdict = assess(self.case, ThresholdTable(thresholds))
         except MissingThreshold as missing:
-            # Never a guess: the case fails with the reason, for an operator to see and mend.
-            raise ApplicationError(str(missing), type="MissingThreshold", non_retryable=True) from None
+            # Never a guess, never a failure: the case waits until an operator records it.
+            thresholds[missing.year] = await self.await_threshold(missing.year)
+            verdict = assess(self.case, ThresholdTable(thresholds))
         today = self.clock.today()
         if verdict.verdict is Verdict.LAPSED:
             self.book.record(CaseEvent(type=EventType.LAPSED, date=today, article="55.6"))
@@ -153,13 +183,10 @@ class OutgoingTransferWorkflow:
 
         article = first_query_article(self.regime)
         if self.regime is Regime.EXISTING:
-            if self.data.wave_date is None:
-                raise ApplicationError(
-                    "wave_date: an existing small pension (Besluit 17f) needs its wave date from the plan",
-                    type="MissingWaveDate",
-                    non_retryable=True,
-                )
-            due = query_on = self.data.wave_date
+            wave_date = self.data.wave_date or await self.await_plan_wave(Phase.AWAITING_WAVE_DATE)
+            if wave_date is None:
+                return self.state.outcome
+            due = query_on = wave_date
             await self.inform(LetterKind.INTENDED_TRANSFER, "17f.1.c", None, {"wave_date": due.isoformat()})
         else:
             statutory_due = first_query_due(self.case.participation_end)
@@ -175,10 +202,7 @@ class OutgoingTransferWorkflow:
     async def wait_for(self, day: date, summary: str) -> Outcome | None:
         """Sleep until `day`; the outcome when death or the pension date ended the case first."""
         await self.book.flush_if_pending()
-        endings = [(self.case.pension_date, Outcome.PENSION_STARTED)]
-        if self.case.death_date:
-            endings.append((self.case.death_date, Outcome.DECEASED))
-        end_date, ending = min(endings)
+        end_date, ending = self.ending()
         if end_date <= day:
             await self.clock.sleep_until(end_date, f"case ends: {ending.value.replace('_', ' ')} on {end_date}")
             return await self.close(ending)
@@ -192,10 +216,15 @@ class OutgoingTransferWorkflow:
         while True:
             self.state.phase = Phase.AWAITING_QUERY
             await self.book.flush()
-            today = self.clock.today()
             answer = await steps.query_pension_register(
-                self.case.case_id, self.case.bsn, today, summary=f"{article} register query due {due}"
+                self.case.case_id,
+                self.case.bsn,
+                self.clock.today(),
+                self.data.legal.clock_offset_s,
+                summary=f"{article} register query due {due}",
             )
+            # Dated the day the answer arrived: after an outage or a used-up daily quota, later.
+            today = self.clock.today()
             self.book.record(
                 CaseEvent(
                     type=EventType.REGISTER_QUERY,
@@ -212,12 +241,11 @@ class OutgoingTransferWorkflow:
             if answer.provider == self.data.provider:
                 return await self.failed(today, "accruing_here", answer.provider)
 
-            check = await steps.check_funding_ratios(
-                today, self.data.provider, answer.provider, summary=f"72 funding ratios of {answer.provider}"
-            )
+            check = await self.funding_check(today, answer.provider)
             self.state.receiving_provider = answer.provider
             if check.allowed:
                 return await self.pay(today, answer, answer.provider)
+            today = self.clock.today()
             recheck_on = self.suspend(today, check)
             ended = await self.wait_for(recheck_on, f"23a funding ratio re-check on {recheck_on}")
             if ended is not None:
@@ -247,10 +275,13 @@ class OutgoingTransferWorkflow:
         self.state.phase = Phase.AWAITING_PAYMENT
         due = self.calendar.add_working_days(answer_date, PAYMENT_TERM_WORKING_DAYS)
         self.state.set_due(due, "17e.4")
-        pay_on = self.calendar.next_working_day(answer_date)
+        pay_on = self.calendar.next_working_day(self.clock.today())
         self.book.publish()  # operators see the case awaiting its payment while it waits for the day
         while True:
             await self.clock.sleep_until(pay_on, f"17e.4 pay {provider} on {pay_on} (due {due})")
+            # The transfer date is the day the payment is really made (17e.6), even when the
+            # worker or the cluster was down when it was planned.
+            pay_on = max(pay_on, self.clock.today())
             statement = self.statement = await steps.compute_transfer_value(
                 self.case, pay_on, summary=f"17e.6 transfer value as of {pay_on}"
             )
@@ -338,12 +369,86 @@ class OutgoingTransferWorkflow:
             return None
         paid_on = self.calendar.next_working_day(self.clock.today())
         await self.clock.sleep_until(paid_on, f"66 pay the buy-out on {paid_on}")
+        paid_on = max(paid_on, self.clock.today())
         value = (
             await steps.compute_transfer_value(self.case, paid_on, summary=f"66 buy-out value as of {paid_on}")
         ).value
         await steps.pay_buyout(self.case.case_id, value, paid_on, summary=f"66 pay the buy-out EUR {value}")
         self.book.record(CaseEvent(type=EventType.BUYOUT_PAID, date=paid_on, amount=value, article="66"))
         return await self.close(Outcome.BOUGHT_OFF)
+
+    # -- waiting for what an operator supplies: never failed for it ---------------------------
+
+    async def await_threshold(self, year: int) -> Decimal:
+        """PW 66: the threshold of a year the case's settings lack, from the administration; while
+        nobody has recorded it, the case waits in its own phase and looks again when told."""
+        awaited = False
+        while True:
+            answer = await steps.look_up_threshold(
+                year, self.data.legal.clock_offset_s, summary=f"66 small-pension threshold for {year}"
+            )
+            if answer.amount is not None:
+                self.done_waiting()
+                return answer.amount
+            if not awaited:
+                self.book.record(CaseEvent(type=EventType.THRESHOLD_AWAITED, date=self.clock.today(), year=year))
+                awaited = True
+            await self.wait_for_operator(
+                Phase.AWAITING_THRESHOLD, f"threshold for {year} (PW 66): wkp admin threshold set {year}"
+            )
+
+    async def funding_check(self, on: date, receiving_provider: str) -> SuspensionCheck:
+        """PW 72 / Besluit 23a, waiting for a provider or funding ratio nobody has recorded."""
+        while True:
+            check = await steps.check_funding_ratios(
+                on, self.data.provider, receiving_provider, summary=f"72 funding ratios of {receiving_provider}"
+            )
+            if check.missing is None:
+                self.done_waiting()
+                return check
+            phase = Phase.AWAITING_PROVIDER if check.missing_kind == "provider" else Phase.AWAITING_FUNDING_RATIO
+            await self.wait_for_operator(phase, check.missing)
+            on = self.clock.today()
+
+    async def wait_for_operator(self, phase: Phase, reason: str) -> None:
+        """Show what the case waits for, then wait until an operator says it was recorded
+        (`operator_data_recorded`) or, at the latest, the next day."""
+        self.state.phase, self.state.waiting_for = phase, reason
+        await self.book.flush(with_projection=True)
+        self.recheck = False
+        tomorrow = self.clock.today() + timedelta(days=1)
+        await self.clock.wait_condition_until(lambda: self.recheck, tomorrow, f"waiting for {reason}")
+
+    def done_waiting(self) -> None:
+        if self.state.waiting_for is not None:
+            self.state.phase, self.state.waiting_for = Phase.AWAITING_QUERY, None
+
+    async def await_plan_wave(self, phase: Phase, after: date | None = None) -> date | None:
+        """Besluit 17f.3: an existing small pension is queried on the date of a plan wave naming
+        it. Started without one, or after the plan's attempt failed, the case waits for a wave
+        (dated after `after`); None when the pension date or death ended the case first."""
+        self.state.phase = phase
+        self.state.waiting_for = "a plan wave naming the case (Besluit 17f.3): wkp wave start --plan"
+        self.state.set_due(None, None)
+        await self.book.flush(with_projection=True)
+        end_date, ending = self.ending()
+
+        def planned() -> bool:
+            return self.planned is not None and (after is None or self.planned.wave_date > after)
+
+        if not await self.clock.wait_condition_until(planned, end_date, "17f.3 waiting for a plan wave"):
+            await self.close(ending)
+            return None
+        assert self.planned is not None
+        self.state.phase, self.state.waiting_for = Phase.AWAITING_QUERY, None
+        return self.planned.wave_date
+
+    def ending(self) -> tuple[date, Outcome]:
+        """The day the case ends by itself: the pension date, or death when known."""
+        endings = [(self.case.pension_date, Outcome.PENSION_STARTED)]
+        if self.case.death_date:
+            endings.append((self.case.death_date, Outcome.DECEASED))
+        return min(endings)
 
     # -- steps shared by the paths ---------------------------------------------------------
 

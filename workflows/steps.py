@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         BOOK_INCOMING_TRANSFER,
         CHECK_FUNDING_RATIOS,
         COMPUTE_TRANSFER_VALUE,
+        LOOK_UP_THRESHOLD,
         PAY_BUYOUT,
         PAY_TRANSFER_VALUE,
         QUERY_PENSION_REGISTER,
@@ -37,6 +38,8 @@ with workflow.unsafe.imports_passed_through():
         PaymentOutcome,
         PayTransferInput,
         RegisterQueryInput,
+        ThresholdAnswer,
+        ThresholdLookup,
         TransferValueInput,
     )
     from models.wave import LOAD_WAVE_PAGE, WavePage, WavePageInput
@@ -65,11 +68,14 @@ def _workflow_id() -> str:
 # -- the transferring side (Besluit 17e, PW 66, PW 72) ---------------------------------------
 
 
-async def query_pension_register(case_id: str, bsn: Bsn, as_of: LegalDate, summary: str) -> RegisterAnswer:
-    """17e.1/17e.2/56.2/17f.3, on the register's own task queue (its agreed rate holds there)."""
+async def query_pension_register(
+    case_id: str, bsn: Bsn, as_of: LegalDate, clock_offset_s: float, summary: str
+) -> RegisterAnswer:
+    """17e.1/17e.2/56.2/17f.3, on the register's own task queue (its agreed rate holds there).
+    Each try asks as of its own legal day (an outage or a used-up quota delays the query)."""
     return await workflow.execute_activity(
         QUERY_PENSION_REGISTER,
-        RegisterQueryInput(case_id=case_id, bsn=bsn, as_of=as_of),
+        RegisterQueryInput(case_id=case_id, bsn=bsn, as_of=as_of, clock_offset_s=clock_offset_s),
         task_queue=ids.register_task_queue(workflow.info().task_queue),
         # Time to wait for a turn under the register's rate limit is not counted as failing.
         schedule_to_start_timeout=None,
@@ -83,11 +89,23 @@ async def query_pension_register(case_id: str, bsn: Bsn, as_of: LegalDate, summa
 async def check_funding_ratios(
     on: LegalDate, transferring_provider: str, receiving_provider: str, summary: str
 ) -> SuspensionCheck:
-    """PW 72 / Besluit 23a. A missing ratio or provider is retried: the case waits for an operator."""
+    """PW 72 / Besluit 23a. A ratio or provider nobody recorded is named in the answer."""
     return await workflow.execute_activity(
         CHECK_FUNDING_RATIOS,
         FundingCheckInput(on=on, transferring_provider=transferring_provider, receiving_provider=receiving_provider),
         result_type=SuspensionCheck,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=summary,
+    )
+
+
+async def look_up_threshold(year: int, clock_offset_s: float, summary: str) -> ThresholdAnswer:
+    """PW 66: a threshold an operator recorded (None in the answer while nobody has)."""
+    return await workflow.execute_activity(
+        LOOK_UP_THRESHOLD,
+        ThresholdLookup(year=year, clock_offset_s=clock_offset_s),
+        result_type=ThresholdAnswer,
         start_to_close_timeout=STEP_TIMEOUT,
         retry_policy=PATIENT,
         summary=summary,

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
 
     from models.case import PensionCase
     from models.ids import case_workflow_id
-    from models.transfer import OutgoingTransferInput
+    from models.transfer import OutgoingTransferInput, WavePlanned
     from models.wave import WaveInput, WaveProgress
     from workflows import steps
     from workflows.outgoing import OutgoingTransferWorkflow
@@ -101,9 +101,24 @@ class WaveWorkflow:
                 ),
                 id=case_workflow_id(data.provider, case.case_id),
                 parent_close_policy=ParentClosePolicy.ABANDON,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # A case that failed (for a reason other than missing operator data, which it
+                # waits for) starts again; a running or closed case never does.
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
                 static_summary=f"case {case.case_id} of wave {data.wave_id}",
             )
             data.counts.started += 1
         except WorkflowAlreadyStartedError:
             data.counts.already_running += 1
+            if wave_date is not None:
+                await self.tell_plan(case.case_id, wave_date)
+
+    async def tell_plan(self, case_id: str, wave_date: date) -> None:
+        """Besluit 17f.3: a plan wave names a case that is already running (started without a
+        wave date, or waiting after a failed plan attempt): it is told its new query date."""
+        handle = workflow.get_external_workflow_handle(case_workflow_id(self.data.provider, case_id))
+        try:
+            await handle.signal(
+                OutgoingTransferWorkflow.plan_wave, WavePlanned(wave_id=self.data.wave_id, wave_date=wave_date)
+            )
+        except Exception:  # noqa: BLE001 - a case that closed meanwhile needs no plan
+            workflow.logger.info("case closed before the plan reached it", extra={"case_id": case_id})

@@ -7,14 +7,19 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from backoffice import operator_data
 from backoffice.errors import user_errors
+from backoffice.options import parse_date
 from config.logging import configure_logging, get_logger
 from config.settings import get_settings
 from store.database import migrate, sync_url
 from store.factory import open_administration
 from store.intake import import_entitlements
 
-app = typer.Typer(help="The provider's administration: create it, load small pensions into it.", no_args_is_help=True)
+app = typer.Typer(
+    help="The provider's administration: create it, load small pensions and the data cases wait for.",
+    no_args_is_help=True,
+)
 
 EXIT_SOME_REJECTED = 3
 
@@ -82,3 +87,101 @@ def import_csv(
     print(report.summary())
     if report.rejected_rows:
         raise typer.Exit(EXIT_SOME_REJECTED)
+
+
+# -- operator data: what cases wait for when nobody has recorded it --------------------------
+
+threshold_app = typer.Typer(help="Small-pension thresholds (PW 66) for years the engine does not ship.")
+provider_app = typer.Typer(help="The other providers cases transfer to (fund, insurer, ppi).")
+ratio_app = typer.Typer(help="Funds' month-end policy funding ratios (beleidsdekkingsgraad, PW 72).")
+holiday_app = typer.Typer(help="Days a Royal decree made equal to a holiday (Atw 3.3).")
+app.add_typer(threshold_app, name="threshold")
+app.add_typer(provider_app, name="provider")
+app.add_typer(ratio_app, name="funding-ratio")
+app.add_typer(holiday_app, name="holiday")
+
+
+@threshold_app.command("set")
+@user_errors
+def threshold_set(
+    year: Annotated[int, typer.Argument(min=1900, max=2150, help="the year participation ended")],
+    amount: Annotated[str, typer.Argument(help="the published threshold in euros, e.g. 640.00")],
+    source: Annotated[str, typer.Option("--source", help="where it was published (Staatscourant …)")],
+) -> None:
+    """Record a year's threshold; cases waiting for it go on at once. Never below a statutory one."""
+    record = operator_data.threshold_record(year, amount, source)
+    print(asyncio.run(operator_data.record_threshold(get_settings(), record)))
+
+
+@threshold_app.command("list")
+@user_errors
+def threshold_list() -> None:
+    """Every threshold the engine knows: shipped (with their source) and recorded by operators."""
+    for line in asyncio.run(operator_data.threshold_lines(get_settings())):
+        print(line)
+
+
+@provider_app.command("add")
+@user_errors
+def provider_add(
+    provider_id: Annotated[str, typer.Argument(help="the provider's id, as the register names it")],
+    kind: Annotated[str, typer.Option("--kind", help="fund, insurer or ppi")],
+    name: Annotated[str | None, typer.Option("--name", help="the provider's name")] = None,
+) -> None:
+    """Record (or correct) a provider; cases waiting for it go on at once."""
+    record = operator_data.provider_record(provider_id, kind, name)
+    print(asyncio.run(operator_data.record_provider(get_settings(), record)))
+
+
+@provider_app.command("list")
+@user_errors
+def provider_list() -> None:
+    for line in asyncio.run(operator_data.provider_lines(get_settings())):
+        print(line)
+
+
+@ratio_app.command("set")
+@user_errors
+def ratio_set(
+    provider_id: Annotated[str, typer.Argument(help="the fund")],
+    month: Annotated[str, typer.Argument(help="the month whose last day the ratio is of (YYYY-MM)")],
+    ratio: Annotated[str, typer.Argument(help="the policy funding ratio as a fraction, e.g. 1.054")],
+    source: Annotated[str, typer.Option("--source", help="where it was published (DNB, the fund's site …)")],
+) -> None:
+    """Record a fund's month-end policy funding ratio; cases waiting for it go on at once."""
+    record = operator_data.ratio_record(provider_id, month, ratio, source)
+    print(asyncio.run(operator_data.record_ratios(get_settings(), [record])))
+
+
+@ratio_app.command("import")
+@user_errors
+def ratio_import(
+    csv_file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="columns provider_id,month,ratio,source")],
+    rejects: Annotated[Path | None, typer.Option(help="where bad rows are reported (default FILE.rejects.csv)")] = None,
+) -> None:
+    """Load a month's published ratios. Bad rows go to the reject file; importing again changes
+    nothing. Exit code 0: all rows good; 3: some rows rejected; 2: the file is unusable."""
+    reject_path = rejects or csv_file.with_name(csv_file.stem + ".rejects.csv")
+    records, rejected = operator_data.read_ratio_csv(csv_file, reject_path)
+    print(asyncio.run(operator_data.record_ratios(get_settings(), records)))
+    if rejected:
+        print(f"{rejected} row(s) rejected: {reject_path}")
+        raise typer.Exit(EXIT_SOME_REJECTED)
+
+
+@holiday_app.command("add")
+@user_errors
+def holiday_add(
+    day: Annotated[str, typer.Argument(help="the day (YYYY-MM-DD)")],
+    source: Annotated[str, typer.Option("--source", help="the decree (Besluit gelijkstelling …)")],
+) -> None:
+    """Record a Royal-decree day: every case started from now on counts it as a holiday."""
+    record = operator_data.decree_record(parse_date(day, "day"), source)
+    print(asyncio.run(operator_data.record_decree_day(get_settings(), record)))
+
+
+@holiday_app.command("list")
+@user_errors
+def holiday_list() -> None:
+    for line in asyncio.run(operator_data.decree_lines(get_settings())):
+        print(line)

@@ -45,6 +45,7 @@ def status_text(status: CaseStatus) -> str:
         + (f", outcome {status.outcome.value}" if status.outcome else ""),
         f"  failed attempts (PW 66): {status.failed_attempts}",
         f"  next: {status.next_due_article} due {status.next_due}" if status.next_due else "  next: nothing due",
+        *([f"  waiting for {status.waiting_for}"] if status.waiting_for else []),
         "  steps:",
     ]
     for event in status.events:

@@ -2,6 +2,7 @@
 
 import asyncio
 import signal
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
@@ -12,6 +13,7 @@ from backoffice.options import optional_date
 from backoffice.stack import start, stop
 from config.settings import get_settings
 from models.ids import case_workflow_id
+from rules.legal_time import amsterdam_date
 
 
 def ui(settings) -> str:
@@ -69,8 +71,9 @@ def demo(
     """Load a generated portfolio into the administration and the register, start every case on
     the embedded stack, and report what happened and where to look in the Temporal UI."""
     settings = get_settings()
-    on = optional_date(legal_date, "--legal-date") or job.DEMO_LEGAL_DATE
-    generated, spells = job.portfolio(cases)
+    given = optional_date(legal_date, "--legal-date")
+    on = given or amsterdam_date(datetime.now(UTC))
+    generated, spells = job.portfolio(cases, on)
     job.write_world(settings, spells)
     print(f"wkp demo: {cases} former participants of {settings.provider}, legal date {on} ({on:%A})")
     stop(settings, say=lambda _line: None)  # the stubs read the world at start
@@ -82,10 +85,10 @@ def demo(
 
     async def main() -> dict:
         await job.load_administration(settings, generated, on)
-        started = await job.start_cases(settings, generated, on)
+        started = await job.start_cases(settings, generated, given)
         print(f"started {started} cases ({cases - started} were running already)")
         done = await job.wait_for_first_steps(settings, case_ids, progress)
-        print(f"{done} of {cases} cases concluded their first attempt")
+        print(f"{done} of {cases} cases took their first step")
         return await job.summary(settings, case_ids)
 
     print_report(asyncio.run(main()), ui(settings), settings.namespace, case_ids[0], settings.provider)
@@ -101,6 +104,8 @@ def print_report(report: dict, ui_url: str, namespace: str, example: str, provid
     print(f"  payments booked    {report['payments']:>5}   EUR {report['paid']:,.2f}  ({to or 'none yet'})")
     if report["next_queries"]:
         print(f"  next yearly register query (17e.2) from {report['next_queries'][0]}")
+    for reason, count in sorted(report["waiting"].items()):
+        print(f"  {count} case(s) waiting for {reason}")
     print("\nWhere to look:")
     print(f"  Temporal UI:   {ui_url}/namespaces/{namespace}/workflows")
     print(f"  one case:      {ui_url}/namespaces/{namespace}/workflows/{case_workflow_id(provider, example)}")

@@ -74,7 +74,7 @@ async def start_wave(
     """Record the wave in the administration and start its workflow (a no-op when started before)."""
     async with administration(settings) as admin:
         members = await admin.define_wave(wave_id, case_ids, wave_date)
-    legal = legal_settings(settings, legal_date)
+        legal = await legal_settings(settings, admin, legal_date)
     async with temporal_client(settings) as client:
         try:
             await client.start_workflow(
@@ -202,7 +202,9 @@ def make_plan(
     print(f"plan: {count} existing small pensions in {len(phased.waves)} waves, {first} to {last}; {out} and {review}")
 
 
-async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, dict[str, int]]:
+async def progress_of(
+    settings: Settings, wave_id: str
+) -> tuple[WaveProgress, dict[str, int], dict[str, int]]:
     async with temporal_client(settings) as client:
         try:
             progress = await client.get_workflow_handle(wave_workflow_id(settings.provider, wave_id)).query(
@@ -212,10 +214,11 @@ async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, d
             raise fail(f"wave_id: no wave {wave_id!r} on the cluster ({error.message})") from None
     async with administration(settings) as admin:
         states = await admin.wave_case_states(wave_id)
-    return progress, states
+        waiting = await admin.wave_waiting_reasons(wave_id)
+    return progress, states, waiting
 
 
-def describe(wave_id: str, progress: WaveProgress, states: dict[str, int]) -> str:
+def describe(wave_id: str, progress: WaveProgress, states: dict[str, int], waiting: dict[str, int]) -> str:
     flag = (
         "cancelled"
         if progress.cancelled
@@ -228,7 +231,8 @@ def describe(wave_id: str, progress: WaveProgress, states: dict[str, int]) -> st
     lines = [
         f"wave {wave_id}: {flag}; started {progress.counts.started}, already running {progress.counts.already_running}"
     ]
-    lines += [f"  {state:<18} {count:>6}" for state, count in sorted(states.items(), key=lambda item: -item[1])]
+    lines += [f"  {state:<22} {count:>6}" for state, count in sorted(states.items(), key=lambda item: -item[1])]
+    lines += [f"  waiting for {reason}: {count}" for reason, count in sorted(waiting.items())]
     return "\n".join(lines)
 
 

@@ -82,25 +82,27 @@ def test_due(args, expected):
     assert json.loads(result.stdout)["due"] == expected
 
 
-def test_royal_decree_days_are_configuration(tmp_path):
+def test_royal_decree_days_ship_and_configuration_adds_more(tmp_path):
     import os
 
-    env = {**os.environ, "WKP_EXTRA_HOLIDAYS": "[]"}
-    result = wkp("rules", "due", "--after", "2022-05-25", "--working-days", "1", "--json", env=env)
-    assert json.loads(result.stdout)["due"] == "2022-05-27"
+    # 2026-05-15 is a decree day (RULES.md §9): ten working days after 2026-05-08 end on the 27th.
+    result = wkp("rules", "due", "--after", "2026-05-08", "--working-days", "10", "--json")
+    assert json.loads(result.stdout)["due"] == "2026-05-27"
+    env = {**os.environ, "WKP_EXTRA_HOLIDAYS": '["2029-05-11"]'}
+    result = wkp("rules", "due", "--after", "2029-05-10", "--working-days", "1", "--json", env=env)
+    assert json.loads(result.stdout)["due"] == "2029-05-14"
 
 
 def test_configured_threshold_for_a_later_year(tmp_path):
     import os
 
-    path = write_case(tmp_path, participation_end="2025-03-31")
-    assert (
-        "no small-pension threshold (PW 66) is configured for 2025"
-        in wkp("rules", "explain", str(path), "--on", "2026-01-05").stderr
-    )
-    env = {**os.environ, "WKP_THRESHOLDS": '{"2025": "613.00"}'}
-    out = json.loads(wkp("rules", "explain", str(path), "--on", "2026-01-05", "--json", env=env).stdout)
-    assert out["threshold"] == "613.00" and out["outcome"] == "eligible"
+    path = write_case(tmp_path, participation_end="2026-03-31")
+    refused = wkp("rules", "explain", str(path), "--on", "2026-11-05")
+    assert refused.returncode == 2
+    assert "threshold: no small-pension threshold (PW 66) is recorded for 2026" in refused.stderr
+    env = {**os.environ, "WKP_THRESHOLDS": '{"2026": "640.00"}'}
+    out = json.loads(wkp("rules", "explain", str(path), "--on", "2026-11-05", "--json", env=env).stdout)
+    assert out["threshold"] == "640.00" and out["outcome"] == "eligible"
 
 
 def bad_json_file(tmp_path: Path) -> Path:

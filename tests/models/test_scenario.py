@@ -1,5 +1,7 @@
 import copy
 import json
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,7 @@ GOOD = {
     "provider": "PF-A",
     "start": "2021-01-01",
     "until": "2030-12-31",
-    "thresholds": {"2025": "613.00"},
+    "thresholds": {"2026": "640.00"},
     "extra_holidays": ["2022-05-27"],
     "providers": {
         "PF-B": {"kind": "fund", "accepts": True, "down": [["2023-03-01", "2023-03-20"]]},
@@ -37,7 +39,7 @@ GOOD = {
             "case_id": "C-2",
             "bsn": "123456782",
             "birth_date": "1985-02-14",
-            "participation_end": "2025-03-31",
+            "participation_end": "2026-03-31",
             "pension_date": "2052-02-14",
             "old_age_pension": "12.00",
             "consent_to_buyout": False,
@@ -119,7 +121,7 @@ def test_a_needed_threshold_missing_is_refused():
     raw = copy.deepcopy(GOOD)
     del raw["thresholds"]
     assert problems_of(raw) == [
-        "cases[1].participation_end: no small-pension threshold (PW 66) for 2025; add it under thresholds"
+        "cases[1].participation_end: no small-pension threshold (PW 66) for 2026; add it under thresholds"
     ]
 
 
@@ -159,3 +161,15 @@ def test_json_numbers_keep_their_written_amount(tmp_path):
     raw = copy.deepcopy(GOOD)
     path.write_text(json.dumps(raw).replace('"2345.67"', "2345.67"))
     assert str(load_scenario(path).incoming[0].amount) == "2345.67"
+
+
+def test_a_threshold_known_only_later_and_register_outages_parse():
+    raw = copy.deepcopy(GOOD)
+    raw["thresholds"] = {"2026": {"amount": "640.00", "known_from": "2026-03-02"}}
+    raw["register_down"] = [["2023-04-01", "2023-04-24"]]
+    scenario = validate_scenario(raw)
+    assert scenario.known_thresholds() == {}
+    assert scenario.later_thresholds()[2026].known_from == date(2026, 3, 2)
+    assert scenario.all_thresholds() == {2026: Decimal("640.00")}
+    raw["register_down"] = [["2023-04-24", "2023-04-01"]]
+    assert problems_of(raw) == ["register_down[0]: the end of a down period is before its start"]

@@ -5,7 +5,13 @@ import pytest
 
 from rules.eligibility import IneligibleReason, Verdict, assess
 from rules.regime import Regime, first_query_article, first_query_due, next_query_due, regime_for, regime_period
-from rules.thresholds import MissingThreshold, ThresholdTable
+from rules.thresholds import (
+    STATUTORY_SOURCES,
+    STATUTORY_THRESHOLDS,
+    MissingThreshold,
+    ThresholdTable,
+    below_statutory,
+)
 from tests.conftest import make_case
 
 table = ThresholdTable()
@@ -15,19 +21,23 @@ def test_statutory_thresholds_from_the_rulebook():
     assert table.for_year(2015) == Decimal("462.88")
     assert table.for_year(2021) == Decimal("503.24")
     assert table.for_year(2024) == Decimal("592.51")
+    assert table.for_year(2025) == Decimal("613.52")
+    assert set(STATUTORY_SOURCES) == set(STATUTORY_THRESHOLDS)  # every shipped amount has its source
 
 
 def test_a_year_without_threshold_is_a_clear_error_never_a_guess():
-    with pytest.raises(MissingThreshold, match="2025"):
-        table.for_year(2025)
+    with pytest.raises(MissingThreshold, match="2026.*wkp admin threshold set 2026"):
+        table.for_year(2026)
     with pytest.raises(MissingThreshold, match="2014"):
         table.for_year(2014)
 
 
 def test_configuration_extends_the_table():
-    extended = ThresholdTable({2025: Decimal("613.00")})
-    assert extended.for_year(2025) == Decimal("613.00")
+    extended = ThresholdTable({2026: Decimal("640.00")})
+    assert extended.for_year(2026) == Decimal("640.00")
     assert extended.for_year(2024) == Decimal("592.51")
+    assert below_statutory(2025, Decimal("613.51")) and below_statutory(2025, Decimal("613.52")) is None
+    assert below_statutory(2026, Decimal("1.00")) is None  # no statutory amount to be below
 
 
 def test_configuration_may_not_lower_a_statutory_threshold():
@@ -98,4 +108,4 @@ def test_eligibility_uses_the_threshold_of_the_year_participation_ended():
 
 def test_eligibility_with_a_missing_threshold_fails_loudly():
     with pytest.raises(MissingThreshold):
-        assess(make_case(participation_end=date(2025, 5, 31)), table)
+        assess(make_case(participation_end=date(2026, 5, 31)), table)

@@ -10,6 +10,8 @@ TABLES = {
     "entitlements",
     "providers",
     "funding_ratios",
+    "thresholds",
+    "decree_days",
     "transfer_cases",
     "payments",
     "receipts",

@@ -4,18 +4,15 @@ the time-skipping server: one scenario, one case per path, dates asserted agains
 from datetime import date
 
 import pytest
-from temporalio import activity
 from temporalio.worker import Replayer
 
-from models.ids import case_workflow_id
-from models.steps import QUERY_PENSION_REGISTER, RegisterQueryInput
-from rules.calendar import LegalCalendar
+from rules.calendar import DECREE_DAYS, LegalCalendar
 from rules.scenario import validate_scenario
 from sim import SimulationOptions, simulate
 from tests.conftest import TEST_CONVERTER, nth_bsn
 from worker import WORKFLOWS
 
-calendar = LegalCalendar()
+calendar = LegalCalendar(DECREE_DAYS)  # the shipped Royal-decree days always apply
 D = date.fromisoformat
 
 
@@ -216,6 +213,14 @@ async def test_pension_start_death_lapse_and_not_eligible(results):
     assert results["C-15"]["events"][0]["reason"] == "above_threshold"
     assert results["C-16"]["events"][0]["reason"] == "net_pension"
     assert all(results[k]["outcome"] == "not_eligible" for k in ("C-15", "C-16"))
+    # Assessed once participation has ended (2021-03-31), never before it (FORMAT.md).
+    assert all(results[k]["events"][0]["date"] == "2021-04-01" for k in ("C-14", "C-15", "C-16"))
+
+
+async def test_no_event_is_dated_before_participation_ended(results):
+    for case in SCENARIO["cases"]:
+        first = results[case["case_id"]]["events"][0]["date"]
+        assert first > case["participation_end"] or first == SCENARIO["start"], case["case_id"]
 
 
 async def test_receiving_side_applies_within_a_month_and_informs_within_ten_working_days(results):
@@ -249,39 +254,3 @@ async def test_every_recorded_history_replays_without_nondeterminism(simulated):
     outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     failures = {run_id: str(error) for run_id, error in outcome.replay_failures.items()}
     assert failures == {}
-
-
-async def test_a_case_without_a_threshold_fails_with_the_reason_instead_of_guessing(basis):
-    from temporalio.client import WorkflowFailureError
-    from temporalio.testing import WorkflowEnvironment
-
-    from config.binaries import temporal_test_server
-    from models.transfer import OutgoingTransferInput
-    from tests.conftest import make_case
-    from worker import build_worker
-    from workflows.outgoing import OutgoingTransferWorkflow
-
-    case = make_case(participation_end=date(2025, 3, 31))  # RULES.md's table ends with 2024
-    async with await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER
-    ) as env:
-        async with build_worker(env.client, "no-threshold", activities=_NoActivities()):
-            with pytest.raises(WorkflowFailureError) as failed:
-                await env.client.execute_workflow(
-                    OutgoingTransferWorkflow.run,
-                    OutgoingTransferInput(provider="PF-A", case=case),
-                    id=case_workflow_id("PF-A", "C-1"),
-                    task_queue="no-threshold",
-                )
-    assert "no small-pension threshold (PW 66) is configured for 2025" in str(failed.value.cause)
-
-
-class _NoActivities:
-    """The case must fail before any step: its register activity is never reached."""
-
-    @activity.defn(name=QUERY_PENSION_REGISTER)
-    async def query_pension_register(self, _query: RegisterQueryInput) -> None:
-        raise AssertionError("a case without a threshold must not reach the register")
-
-    def all(self) -> list:
-        return [self.query_pension_register]

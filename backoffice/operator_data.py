@@ -1,0 +1,211 @@
+"""What operators record so that no case waits forever: thresholds (PW 66), providers, funding
+ratios (PW 72) and Royal-decree days (Atw 3.3). Each recording is checked, written to the
+administration, audited (who, when, what, source), and the cases waiting for such data are told
+to look again at once (without that they look again the next day by themselves).
+
+A refusal names the field and the rule, never the value typed.
+"""
+
+import csv
+import getpass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from backoffice.errors import fail
+from config.settings import Settings
+from engine import temporal_client, wake_waiting_cases
+from models.ledger import AuditStep, DecreeDayRecord, FundingRatioRecord, ProviderRecord, ThresholdRecord
+from models.money import to_money
+from models.problems import problems_from
+from models.provider import ProviderKind
+from rules.calendar import DECREE_DAYS
+from rules.legal_time import amsterdam_date
+from rules.thresholds import STATUTORY_SOURCES, STATUTORY_THRESHOLDS, below_statutory
+from store.database import migrate
+from store.factory import administration
+from store.repository import Administration
+
+M = TypeVar("M", ThresholdRecord, FundingRatioRecord, DecreeDayRecord)
+OPERATOR = "operator"  # the audit log's subject for what operators record
+RATIO_COLUMNS = ["provider_id", "month", "ratio", "source"]
+
+
+def today() -> date:
+    return amsterdam_date(datetime.now(UTC))
+
+
+# -- checking what an operator typed --------------------------------------------------------
+
+
+def threshold_record(year: int, amount: str, source: str) -> ThresholdRecord:
+    try:
+        value = to_money(amount)
+    except ValueError:
+        raise fail("amount: must be an amount in euros with at most two decimals") from None
+    if below_statutory(year, value):
+        raise fail(f"amount: is below the statutory threshold for {year} (PW 66); a lower one is not allowed")
+    return validated(ThresholdRecord, year=year, amount=value, source=source, known_from=today())
+
+
+def provider_record(provider_id: str, kind: str, name: str | None) -> ProviderRecord:
+    if kind not in {k.value for k in ProviderKind}:
+        raise fail("--kind: must be fund, insurer or ppi")
+    if not provider_id or len(provider_id) > 32 or not provider_id.isprintable() or " " in provider_id:
+        raise fail("provider_id: must be 1 to 32 printable characters without spaces")
+    return ProviderRecord(id=provider_id, kind=kind, name=name)
+
+
+def ratio_record(provider_id: str, month: str, ratio: str, source: str | None) -> FundingRatioRecord:
+    try:
+        value = Decimal(ratio.strip())
+    except InvalidOperation:
+        raise fail("ratio: must be a fraction such as 1.054") from None
+    return validated(FundingRatioRecord, provider_id=provider_id, month=month, ratio=value, source=source)
+
+
+def decree_record(day: date, source: str) -> DecreeDayRecord:
+    return validated(DecreeDayRecord, day=day, source=source)
+
+
+def validated(model: type[M], **fields: object) -> M:
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        problem = problems_from(error)[0]
+        raise fail(f"{problem.path}: {problem.reason}") from None
+
+
+# -- recording, auditing and waking the waiting cases ---------------------------------------
+
+
+async def audit(admin: Administration, step: str, article: str, key: str, details: dict[str, object]) -> None:
+    """An audit row for what an operator recorded: who, when, what and its source."""
+    await admin.record_audit_step(
+        AuditStep(
+            idempotency_key=f"{OPERATOR}/{key}",
+            subject_id=OPERATOR,
+            step=step,
+            article=article,
+            due=None,
+            actual=today(),
+            details={**details, "by": getpass.getuser(), "at": datetime.now(UTC).isoformat(timespec="seconds")},
+        )
+    )
+
+
+async def wake(settings: Settings) -> str:
+    try:
+        async with temporal_client(settings) as client:
+            told = await wake_waiting_cases(client)
+    except Exception:  # noqa: BLE001 - the recording stands; the cases find it themselves
+        return "Temporal is not reachable: waiting cases look again by themselves within a day"
+    return f"{told} waiting case(s) told to look again"
+
+
+async def record_threshold(settings: Settings, record: ThresholdRecord) -> str:
+    migrate(settings.administration_url())
+    async with administration(settings) as admin:
+        changed = await admin.record_threshold(record)
+        if not changed:
+            return f"threshold {record.year}: EUR {record.amount} was recorded already; nothing changed"
+        details = {"year": record.year, "amount": str(record.amount), "source": record.source}
+        await audit(admin, "threshold_recorded", "66", f"threshold/{record.year}/{record.amount}", details)
+    return f"threshold {record.year}: EUR {record.amount} recorded ({record.source}); {await wake(settings)}"
+
+
+async def threshold_lines(settings: Settings) -> list[str]:
+    migrate(settings.administration_url())
+    async with administration(settings) as admin:
+        recorded = {record.year: record for record in await admin.thresholds()}
+    lines = []
+    for year in sorted(set(STATUTORY_THRESHOLDS) | set(recorded)):
+        if year in recorded:
+            r = recorded[year]
+            lines.append(f"{year}  EUR {r.amount:>8}  recorded {r.known_from}: {r.source}")
+        else:
+            lines.append(f"{year}  EUR {STATUTORY_THRESHOLDS[year]:>8}  shipped: {STATUTORY_SOURCES[year]}")
+    return lines
+
+
+async def record_provider(settings: Settings, record: ProviderRecord) -> str:
+    migrate(settings.administration_url())
+    async with administration(settings) as admin:
+        await admin.upsert_provider(record)
+        details = {"provider": record.id, "kind": record.kind, "name": record.name}
+        await audit(admin, "provider_recorded", "", f"provider/{record.id}/{record.kind}/{record.name}", details)
+    return f"provider {record.id} ({record.kind}) recorded; {await wake(settings)}"
+
+
+async def provider_lines(settings: Settings) -> list[str]:
+    migrate(settings.administration_url())
+    async with administration(settings) as admin:
+        return [f"{p.id:<10} {p.kind:<8} {p.name or ''}".rstrip() for p in await admin.providers()]
+
+
+async def record_ratios(settings: Settings, records: list[FundingRatioRecord]) -> str:
+    """Record funding ratios of funds the administration knows; the same ratio again changes nothing."""
+    migrate(settings.administration_url())
+    recorded = 0
+    async with administration(settings) as admin:
+        kinds = {p.id: p.kind for p in await admin.providers()}
+        for record in records:
+            if kinds.get(record.provider_id) != ProviderKind.FUND.value:
+                raise fail(f"provider_id: {record.provider_id} is not a fund in the administration (PW 72)")
+        for record in records:
+            if await admin.set_funding_ratio(record.provider_id, record.month, record.ratio, record.source):
+                recorded += 1
+                details = {"provider": record.provider_id, "month": record.month, "ratio": str(record.ratio)}
+                key = f"funding-ratio/{record.provider_id}/{record.month}/{record.ratio}"
+                await audit(admin, "funding_ratio_recorded", "72", key, {**details, "source": record.source})
+    unchanged = len(records) - recorded
+    message = f"funding ratios: {recorded} recorded, {unchanged} unchanged"
+    return f"{message}; {await wake(settings)}" if recorded else message
+
+
+def read_ratio_csv(path: Path, reject_path: Path) -> tuple[list[FundingRatioRecord], int]:
+    """A month's published ratios; bad rows to the reject file (line, field, reason)."""
+    if reject_path.resolve() == path.resolve():
+        raise fail("--rejects: must not be the input file")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise fail(f"{path.name}: cannot be read as UTF-8 text") from None
+    reader = csv.DictReader(text.splitlines())
+    if reader.fieldnames is None or sorted(reader.fieldnames) != sorted(RATIO_COLUMNS):
+        raise fail(f"{path.name}: header: must be exactly {','.join(RATIO_COLUMNS)}")
+    records, rejects = [], []
+    for line, row in enumerate(reader, start=2):
+        try:
+            records.append(FundingRatioRecord.model_validate({**row, "source": row.get("source") or None}))
+        except ValidationError as error:
+            problem = problems_from(error)[0]
+            rejects.append([line, problem.path, problem.reason])
+    with open(reject_path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["line", "field", "reason"])
+        writer.writerows(rejects)
+    return records, len(rejects)
+
+
+async def record_decree_day(settings: Settings, record: DecreeDayRecord) -> str:
+    if record.day in DECREE_DAYS:
+        return f"{record.day} ships with wkp already ({DECREE_DAYS[record.day]}); nothing changed"
+    migrate(settings.administration_url())
+    async with administration(settings) as admin:
+        if not await admin.record_decree_day(record):
+            return f"{record.day} was recorded already; nothing changed"
+        details = {"day": record.day.isoformat(), "source": record.source}
+        await audit(admin, "decree_day_recorded", "Atw 3.3", f"decree-day/{record.day}", details)
+    return f"{record.day} recorded as a holiday (Atw 3.3): cases started from now on count it"
+
+
+async def decree_lines(settings: Settings) -> list[str]:
+    migrate(settings.administration_url())
+    async with administration(settings) as admin:
+        recorded = {r.day: f"recorded: {r.source}" for r in await admin.decree_days()}
+    shipped = {day: f"shipped: {source}" for day, source in DECREE_DAYS.items()}
+    return [f"{day}  {text}" for day, text in sorted({**shipped, **recorded}.items())]
