@@ -202,9 +202,7 @@ def make_plan(
     print(f"plan: {count} existing small pensions in {len(phased.waves)} waves, {first} to {last}; {out} and {review}")
 
 
-async def progress_of(
-    settings: Settings, wave_id: str
-) -> tuple[WaveProgress, dict[str, int], dict[str, int]]:
+async def progress_of(settings: Settings, wave_id: str) -> tuple[WaveProgress, dict[str, int], dict[str, int]]:
     async with temporal_client(settings) as client:
         try:
             progress = await client.get_workflow_handle(wave_workflow_id(settings.provider, wave_id)).query(
