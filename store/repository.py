@@ -455,7 +455,7 @@ class Administration:
                 .where(WaveMember.wave_id == wave_id, TransferCase.waiting_for.is_not(None))
                 .group_by(TransferCase.waiting_for)
             )
-            return {reason: count for reason, count in rows.all()}
+            return {reason: count for reason, count in rows.all() if reason is not None}
 
     async def wave_report_rows(self, wave_id: str) -> tuple[list[CaseProjection], list[AuditStep]]:
         """The reporting rows of a wave's cases (a case not started yet has none) and their audit
