@@ -52,7 +52,7 @@ WAITING_FOR_OPERATOR = ["awaiting_threshold", "awaiting_funding_ratio", "awaitin
 
 async def wake_waiting_cases(client: Client) -> int:
     """Tell every case waiting for operator data that something was recorded: it looks again at
-    once (without this it looks again the next day by itself). Returns how many were told."""
+    once (without this it looks again within a week by itself). Returns how many were told."""
     phases = ", ".join(f'"{phase}"' for phase in WAITING_FOR_OPERATOR)
     told = 0
     async for execution in client.list_workflows(f'WkpPhase IN ({phases}) AND ExecutionStatus = "Running"'):

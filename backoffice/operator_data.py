@@ -1,7 +1,7 @@
 """What operators record so that no case waits forever: thresholds (PW 66), providers, funding
 ratios (PW 72) and Royal-decree days (Atw 3.3). Each recording is checked, written to the
 administration, audited (who, when, what, source), and the cases waiting for such data are told
-to look again at once (without that they look again the next day by themselves).
+to look again at once (without that they look again within a week by themselves).
 
 A refusal names the field and the rule, never the value typed.
 """
@@ -102,7 +102,7 @@ async def wake(settings: Settings) -> str:
         async with temporal_client(settings) as client:
             told = await wake_waiting_cases(client)
     except Exception:  # noqa: BLE001 - the recording stands; the cases find it themselves
-        return "Temporal is not reachable: waiting cases look again by themselves within a day"
+        return "Temporal is not reachable: waiting cases look again by themselves within a week"
     return f"{told} waiting case(s) told to look again"
 
 

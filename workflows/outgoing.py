@@ -49,6 +49,9 @@ PAYMENT_TERM_WORKING_DAYS = 10  # Besluit 17e.4
 # Continuing after every single cycle measured a quarter slower (bench/simulate_scenario.py).
 CYCLES_PER_RUN = 4
 
+# A case waiting for operator data looks again when told, and by itself at least this often.
+OPERATOR_RECHECK = timedelta(days=7)
+
 
 @workflow.defn(name="OutgoingSmallPensionTransfer")
 class OutgoingTransferWorkflow:
@@ -412,12 +415,14 @@ class OutgoingTransferWorkflow:
 
     async def wait_for_operator(self, phase: Phase, reason: str) -> None:
         """Show what the case waits for, then wait until an operator says it was recorded
-        (`operator_data_recorded`) or, at the latest, the next day."""
+        (`operator_data_recorded`, sent by every `wkp admin` recording) or, at the latest, a week
+        on: the safety net for a recording nobody announced, kept weekly so that a long wait
+        does not fill the history."""
         self.state.phase, self.state.waiting_for = phase, reason
         await self.book.flush(with_projection=True)
         self.recheck = False
-        tomorrow = self.clock.today() + timedelta(days=1)
-        await self.clock.wait_condition_until(lambda: self.recheck, tomorrow, f"waiting for {reason}")
+        next_look = self.clock.today() + OPERATOR_RECHECK
+        await self.clock.wait_condition_until(lambda: self.recheck, next_look, f"waiting for {reason}")
 
     def done_waiting(self) -> None:
         if self.state.waiting_for is not None:

@@ -1,6 +1,7 @@
 """Record the golden histories: the all-paths scenario of tests/workflows/test_paths.py (one case
 per path of RULES.md, and the incoming transfers) run through the real workflows, each case's
-every run saved with its audit rows as a `wkp audit export` file in this folder.
+every run saved with its audit rows as a `wkp audit export` file in `v2/` (with the case that
+waits for its threshold, tests/workflows/test_operator_data.py).
 
 Run only on purpose, when a change to workflow code is meant to change what new cases record
 (and running cases are versioned, see README "Changing workflow code safely"):
@@ -23,35 +24,42 @@ from store.bsn_protection import BsnProtector
 from store.database import make_async_engine, migrate
 from store.repository import Administration
 from tests.conftest import TEST_CONVERTER
+from tests.workflows.test_operator_data import THRESHOLD_SCENARIO
 from tests.workflows.test_paths import SCENARIO
 
 FOLDER = Path(__file__).parent
+# Recorded by the current workflow code. The files directly in FOLDER were recorded before the
+# operator-data changes (threshold waits, true dates, 17f.3) and must keep replaying too: they
+# are what cases started then carry in their histories.
+CURRENT = FOLDER / "v2"
+SCENARIOS = [SCENARIO, THRESHOLD_SCENARIO]
 
 
-async def record() -> list[Path]:
-    with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'administration.db'}"
+async def record(raw: dict, folder: Path) -> list[Path]:
+    """Run one scenario and write every workflow's runs with its audit rows into `folder`."""
+    folder.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory() as workdir:
+        url = f"sqlite:///{Path(workdir) / 'administration.db'}"
         migrate(url)
         admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
         histories = (
             await simulate(
-                validate_scenario(SCENARIO),
+                validate_scenario(raw),
                 load_basis(),
                 SimulationOptions(converter=TEST_CONVERTER, administration=admin, keep_histories=True),
             )
         ).histories
-        provider = SCENARIO["provider"]
-        subjects = {case_workflow_id(provider, c["case_id"]): c["case_id"] for c in SCENARIO["cases"]} | {
-            incoming_workflow_id(provider, t["transfer_id"]): t["transfer_id"] for t in SCENARIO["incoming"]
+        provider = raw["provider"]
+        subjects = {case_workflow_id(provider, c["case_id"]): c["case_id"] for c in raw["cases"]} | {
+            incoming_workflow_id(provider, t["transfer_id"]): t["transfer_id"] for t in raw.get("incoming", [])
         }
         runs = defaultdict(list)
         for history in histories:
             runs[history.workflow_id].append(history)
         written = []
         for workflow_id, case_runs in runs.items():
-            subject = subjects[workflow_id]
-            trail = await admin.audit_trail(subject)
-            path = FOLDER / f"{workflow_id}.json"
+            trail = await admin.audit_trail(subjects[workflow_id])
+            path = folder / f"{workflow_id}.json"
             document = export_document(workflow_id, case_runs, trail)
             document["exported_at"] = "recorded by tests/golden/record.py"
             path.write_text(json.dumps(document, indent=None, separators=(",", ":")))
@@ -60,6 +68,10 @@ async def record() -> list[Path]:
     return written
 
 
+async def record_all() -> list[Path]:
+    return [path for raw in SCENARIOS for path in await record(raw, CURRENT)]
+
+
 if __name__ == "__main__":
-    for path in asyncio.run(record()):
-        print(path.name, path.stat().st_size)
+    for path in asyncio.run(record_all()):
+        print(path.relative_to(FOLDER), path.stat().st_size)

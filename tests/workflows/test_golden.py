@@ -12,18 +12,21 @@ from backoffice.audit import read_export, replay
 from models.ids import case_workflow_id, incoming_workflow_id
 from tests.conftest import TEST_CONVERTER
 
-GOLDEN = sorted((Path(__file__).resolve().parents[1] / "golden").glob("*.json"))
+FOLDER = Path(__file__).resolve().parents[1] / "golden"
+GOLDEN = sorted(FOLDER.rglob("*.json"))  # the first recordings and v2/ (the current code's)
+PATHS = {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)} | {
+    incoming_workflow_id("PF-A", "IN-1"),
+    incoming_workflow_id("PF-A", "IN-2"),
+}
 
 
 def test_there_is_a_golden_history_for_every_path():
-    names = {path.stem for path in GOLDEN}
-    assert {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)} | {
-        incoming_workflow_id("PF-A", "IN-1"),
-        incoming_workflow_id("PF-A", "IN-2"),
-    } <= names
+    assert PATHS <= {path.stem for path in FOLDER.glob("*.json")}
+    # and for the current code: the same paths, and a case that waited for its threshold
+    assert PATHS | {case_workflow_id("PF-A", "T-1")} <= {path.stem for path in (FOLDER / "v2").glob("*.json")}
 
 
-@pytest.mark.parametrize("path", GOLDEN, ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda path: str(path.relative_to(FOLDER)))
 async def test_every_golden_history_replays_against_the_current_code(path):
     export = read_export(path)
     verdict = await replay(export.histories, TEST_CONVERTER)
@@ -41,7 +44,7 @@ async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_p
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("outgoing_changed")
     try:
-        transferred = read_export(next(path for path in GOLDEN if path.stem == case_workflow_id("PF-A", "C-1")))
+        transferred = read_export(FOLDER / "v2" / f"{case_workflow_id('PF-A', 'C-1')}.json")
         verdict = await replay(transferred.histories, TEST_CONVERTER, workflows=[module.OutgoingTransferWorkflow])
     finally:
         sys.modules.pop("outgoing_changed", None)

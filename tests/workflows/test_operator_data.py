@@ -29,23 +29,37 @@ def accrues(n: int) -> dict:
     return {"bsn": nth_bsn(100 + n), "provider": "PF-B", "from": "2015-01-01", "to": None}
 
 
+THRESHOLD_SCENARIO = {
+    "name": "threshold-awaited",
+    "provider": "PF-A",
+    "start": "2026-01-05",
+    "until": "2026-12-31",
+    "thresholds": {"2026": {"amount": "640.00", "known_from": "2026-06-03"}},
+    "providers": {"PF-B": {"kind": "insurer"}},
+    "register": [accrues(1)],
+    "cases": [case(1, "2026-03-31")],
+}
+
+OUTAGE_SCENARIO = {
+    "name": "register-down",
+    "provider": "PF-A",
+    "start": "2021-03-25",
+    "until": "2021-06-30",
+    "register_down": [["2021-03-25", "2021-04-14"]],
+    "providers": {"PF-B": {"kind": "insurer"}},
+    "register": [accrues(1), accrues(2)],
+    # T-1: first query due 2022-03-31, asked 2021-04-01 during the outage.
+    # T-2: first query due 2021-03-26 (17e.1), asked at the start during the outage.
+    "cases": [case(1, "2021-03-31"), case(2, "2020-03-26")],
+}
+
+
 def by_type(line: dict, kind: EventType) -> list[dict]:
     return [event for event in line["events"] if event["type"] == kind.value]
 
 
 async def test_a_case_waits_for_a_threshold_nobody_recorded_and_goes_on_the_day_it_is(basis):
-    scenario = validate_scenario(
-        {
-            "name": "threshold-awaited",
-            "provider": "PF-A",
-            "start": "2026-01-05",
-            "until": "2026-12-31",
-            "thresholds": {"2026": {"amount": "640.00", "known_from": "2026-06-03"}},
-            "providers": {"PF-B": {"kind": "insurer"}},
-            "register": [accrues(1)],
-            "cases": [case(1, "2026-03-31")],
-        }
-    )
+    scenario = validate_scenario(THRESHOLD_SCENARIO)
     [line] = (await simulate(scenario, basis)).lines
     assert line["outcome"] == "transferred"
     awaited, query = by_type(line, EventType.THRESHOLD_AWAITED)[0], by_type(line, EventType.REGISTER_QUERY)[0]
@@ -57,20 +71,7 @@ async def test_a_case_waits_for_a_threshold_nobody_recorded_and_goes_on_the_day_
 
 
 async def test_a_register_outage_dates_the_query_payment_and_value_on_the_day_of_the_answer(basis):
-    scenario = validate_scenario(
-        {
-            "name": "register-down",
-            "provider": "PF-A",
-            "start": "2021-03-25",
-            "until": "2021-06-30",
-            "register_down": [["2021-03-25", "2021-04-14"]],
-            "providers": {"PF-B": {"kind": "insurer"}},
-            "register": [accrues(1), accrues(2)],
-            # T-1: first query due 2022-03-31, asked 2021-04-01 during the outage.
-            # T-2: first query due 2021-03-26 (17e.1), asked at the start during the outage.
-            "cases": [case(1, "2021-03-31"), case(2, "2020-03-26")],
-        }
-    )
+    scenario = validate_scenario(OUTAGE_SCENARIO)
     on_time, late = (await simulate(scenario, basis)).lines
     answered = "2021-04-15"  # the first day the register answers again
     for line in (on_time, late):
