@@ -70,8 +70,12 @@ def portfolio(count: int, today: date, seed: int = 2024) -> tuple[list[PensionCa
             old_age_pension=amount,
             net_pension=0.12 <= roll < 0.15,
         )
-        cases.append(case)
         where = chance.random()
+        if i == 0:
+            # The example the report points at: a leaver of 2024 found at a fund, transferred.
+            case = case.model_copy(update={"participation_end": date(2024, 6, 30), "net_pension": False})
+            where, case = 0.0, case.model_copy(update={"old_age_pension": Decimal("312.40")})
+        cases.append(case)
         provider = (
             "PF-B"
             if where < 0.35
