@@ -279,8 +279,9 @@ class Administration:
                 self._insert(DecreeDay.__table__)
                 .values(**record.model_dump())
                 .on_conflict_do_nothing(index_elements=["day"])
+                .returning(DecreeDay.day)
             )
-            return rowcount(await session.execute(statement)) == 1
+            return (await session.execute(statement)).scalar_one_or_none() is not None
 
     async def decree_days(self) -> list[DecreeDayRecord]:
         async with self.transaction() as session:

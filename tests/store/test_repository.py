@@ -14,12 +14,14 @@ from models.ledger import (
     ApplyIncoming,
     AuditStep,
     CaseProjection,
+    DecreeDayRecord,
     LetterKind,
     LetterRequest,
     PaymentBooking,
     PaymentKind,
     ProviderRecord,
     ReceiptBooking,
+    ThresholdRecord,
 )
 from store.repository import IdempotencyConflict, NotFound
 from store.schema import Participant, Payment
@@ -234,3 +236,21 @@ async def test_concurrent_claims_of_the_days_register_queries_never_exceed_the_c
     assert claims.count(True) == 7
     assert await admin.register_queries_on(day) == 7
     assert await admin.take_register_query(day + timedelta(days=1), 7)  # a new day, a new count
+
+
+async def test_operator_data_thresholds_count_from_their_day_and_repeat_changes_nothing(admin):
+    record = ThresholdRecord(year=2026, amount="640.00", source="Staatscourant", known_from=date(2026, 3, 2))
+    assert await admin.record_threshold(record) and not await admin.record_threshold(record)
+    assert await admin.thresholds(known_on=date(2026, 3, 1)) == []
+    assert [r.amount for r in await admin.thresholds(known_on=date(2026, 3, 2))] == [Decimal("640.00")]
+    corrected = record.model_copy(update={"amount": Decimal("641.00")})
+    assert await admin.record_threshold(corrected)
+    assert [r.amount for r in await admin.thresholds()] == [Decimal("641.00")]
+    day = DecreeDayRecord(day=date(2031, 5, 2), source="Besluit gelijkstelling 2031")
+    assert await admin.record_decree_day(day) and not await admin.record_decree_day(day)
+    assert await admin.decree_days() == [day]
+    await admin.upsert_provider(ProviderRecord(id="PF-B", kind="fund", name="Fonds B"))
+    assert await admin.set_funding_ratio("PF-B", "2026-10", Decimal("1.05"), "DNB")
+    assert not await admin.set_funding_ratio("PF-B", "2026-10", Decimal("1.05"), "DNB")
+    [ratio] = await admin.funding_ratios("2026-10")
+    assert (ratio.ratio, ratio.source) == (Decimal("1.0500"), "DNB")

@@ -78,3 +78,12 @@ async def test_an_unreachable_register_is_retryable():
     async with RegisterClient("http://127.0.0.1:9", "t", timeout_s=1) as client:
         with pytest.raises(RegisterUnavailable, match="unreachable"):
             await client.query("111222333", date(2022, 5, 1))
+
+
+async def test_a_down_period_answers_503_until_the_day_it_is_back():
+    config = RegisterConfig(down=[(date(2023, 4, 1), date(2023, 4, 24))])
+    async with client_for(create_register_app(SPELLS, config)) as client:
+        with pytest.raises(RegisterUnavailable) as down:
+            await client.query("111222333", date(2023, 4, 20))
+        assert down.value.retry_after == 5 * 86400  # back on 25 April
+        assert (await client.query("111222333", date(2023, 4, 25))).provider == "PF-B"
