@@ -115,6 +115,23 @@ async def test_cases_already_running_elsewhere_are_not_started_twice(world):
     assert (result.counts.started, result.counts.already_running) == (22, 3)
 
 
+async def test_a_wave_started_again_restarts_a_case_that_ended_unsuccessfully_never_a_running_one(world):
+    """A case that failed or was terminated (for a reason other than missing operator data, which
+    it waits for) starts again; a running case is counted and left alone."""
+    for case in CASES[:2]:
+        await world.client.start_workflow(
+            OutgoingTransferWorkflow.run,
+            OutgoingTransferInput(provider="PF-A", case=case),
+            id=case_workflow_id("PF-A", case.case_id),
+            task_queue="waves",
+        )
+    await world.client.get_workflow_handle(case_workflow_id("PF-A", CASES[0].case_id)).terminate("operator")
+    result = await result_of(await start_wave(world.client))
+    assert (result.counts.started, result.counts.already_running) == (24, 1)
+    restarted = await world.client.get_workflow_handle(case_workflow_id("PF-A", CASES[0].case_id)).describe()
+    assert restarted.status == WorkflowExecutionStatus.RUNNING
+
+
 async def test_pause_and_resume(world):
     handle = await start_wave(world.client, start_paused=True)
     progress = await handle.query(WaveWorkflow.progress)
