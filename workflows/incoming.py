@@ -57,6 +57,7 @@ class IncomingTransferWorkflow:
         apply_due = self.calendar.within_months(transfer.received, APPLY_TERM_MONTHS)
         applied_on = self.calendar.next_working_day(transfer.received)
         await self.clock.sleep_until(applied_on, f"17e.5 apply the value on {applied_on} (due {apply_due})")
+        applied_on = max(applied_on, self.clock.today())  # the day it is really applied
         applied = await steps.apply_incoming_value(
             transfer.birth_date, transfer.amount, applied_on, summary=f"17e.5 apply the value, due {apply_due}"
         )
@@ -85,16 +86,21 @@ class IncomingTransferWorkflow:
             ),
             summary=f"17e.5 inform the participant, due {inform_due}",
         )
+        informed_on = self.clock.today()  # the day the letter really went out
         await self.record(
             CaseEvent(
                 type=EventType.PARTICIPANT_INFORMED,
-                date=applied_on,
+                date=informed_on,
                 due=inform_due,
                 article="17e.5",
                 letter=LetterKind.TRANSFER_APPLIED.value,
             )
         )
-        await self.record(CaseEvent(type=EventType.CLOSED, date=applied_on, outcome=Outcome.APPLIED))
+        if informed_on > inform_due:
+            await self.record(
+                CaseEvent(type=EventType.DEADLINE_BREACHED, date=informed_on, due=inform_due, article="17e.5")
+            )
+        await self.record(CaseEvent(type=EventType.CLOSED, date=informed_on, outcome=Outcome.APPLIED))
         return self.result()
 
     async def record(self, event: CaseEvent) -> None:
