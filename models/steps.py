@@ -23,7 +23,6 @@ PAY_TRANSFER_VALUE = "pay_transfer_value"  # Besluit 17e.4
 PAY_BUYOUT = "pay_buyout"  # PW 66
 RECORD_STATUTORY_STEPS = "record_statutory_steps"  # audit log and the case's reporting row
 SEND_LETTER = "send_letter_to_participant"
-UPDATE_CASE_PROJECTION = "update_case_projection"
 BOOK_INCOMING_TRANSFER = "book_incoming_transfer"  # Besluit 17e.5, receiving role
 APPLY_INCOMING_VALUE = "apply_incoming_transfer_value"  # Besluit 17e.5, 28
 

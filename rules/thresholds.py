@@ -64,10 +64,6 @@ class ThresholdTable:
     def from_strings(cls, configured: Mapping[str, Decimal]) -> "ThresholdTable":
         return cls({int(year): amount for year, amount in configured.items()})
 
-    def with_recorded(self, recorded: Mapping[int, Decimal]) -> "ThresholdTable":
-        """This table extended by amounts an operator recorded (each checked as configured ones are)."""
-        return ThresholdTable({**{y: a for y, a in self._table.items() if y not in STATUTORY_THRESHOLDS}, **recorded})
-
     def years(self) -> list[int]:
         return sorted(self._table)
 
