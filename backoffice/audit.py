@@ -11,18 +11,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
+from backoffice.html import REPORTS
 from models.ledger import AuditStep
 from models.problems import InvalidInput, Problem
 from models.steps import COMPUTE_TRANSFER_VALUE
 from rules.transfer_value import TransferValueStatement
 
 EXPORT_FORMAT = "wkp-audit-export/1"
-ENVIRONMENT = Environment(loader=PackageLoader("backoffice", "templates"), autoescape=select_autoescape(["html"]))
 
 
 async def case_histories(client: Client, workflow_id: str) -> list[WorkflowHistory]:
@@ -219,7 +218,7 @@ class AuditReport:
 def write_audit_report(report: AuditReport, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     html = folder / f"audit-{report.case_id}.html"
-    html.write_text(ENVIRONMENT.get_template("audit_report.html.j2").render(r=report))
+    html.write_text(REPORTS.get_template("audit_report.html.j2").render(r=report))
     text = folder / f"audit-{report.case_id}.txt"
     text.write_text(report.text() + "\n")
     return html, text

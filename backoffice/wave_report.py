@@ -7,11 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-
+from backoffice.html import REPORTS
 from models.ledger import AuditStep, CaseProjection
-
-ENVIRONMENT = Environment(loader=PackageLoader("backoffice", "templates"), autoescape=select_autoescape(["html"]))
 
 
 @dataclass
@@ -76,7 +73,7 @@ def build_report(
 def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     html = folder / f"wave-{report.wave_id}.html"
-    html.write_text(ENVIRONMENT.get_template("wave_report.html.j2").render(r=report, series=CHART_SERIES))
+    html.write_text(REPORTS.get_template("wave_report.html.j2").render(r=report, series=CHART_SERIES))
     table = folder / f"wave-{report.wave_id}.csv"
     with open(table, "w", newline="") as handle:
         writer = csv.writer(handle)
