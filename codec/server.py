@@ -21,6 +21,12 @@ from config.logging import get_logger
 def create_codec_app(codec: EncryptionCodec, tokens: list[str], ui_origins: list[str]) -> FastAPI:
     if not tokens:
         raise ValueError("WKP_CODEC_TOKENS: the codec server needs at least one token")
+    if any(not token or not token.isprintable() or any(char.isspace() for char in token) for token in tokens):
+        # An empty token (e.g. a token file left empty by an interrupted first start) would let
+        # `Authorization: Bearer ` decode everything. The token itself is never printed.
+        raise ValueError(
+            "WKP_CODEC_TOKENS (or WKP_HOME/codec-token): every token must be non-empty, printable and hold no space"
+        )
     app = FastAPI(title="wkp codec server", docs_url=None, redoc_url=None)
     app.add_middleware(
         CORSMiddleware,
@@ -35,8 +41,9 @@ def create_codec_app(codec: EncryptionCodec, tokens: list[str], ui_origins: list
         return token is not None and any(hmac.compare_digest(token.encode(), known.encode()) for known in tokens)
 
     def bearer(authorization: str | None) -> str | None:
+        # Compared on its exact bytes: nothing stripped, so "Bearer <no-break space>" is no token.
         if authorization and authorization.startswith("Bearer "):
-            return authorization.removeprefix("Bearer ").strip()
+            return authorization.removeprefix("Bearer ") or None
         return None
 
     async def transform(request: Request, token: str | None, decode: bool) -> Response:

@@ -71,3 +71,22 @@ async def test_a_body_that_is_not_payloads_is_refused_with_the_reason():
     async with client:
         answer = await client.post("/decode", content="{not json", headers={"Authorization": f"Bearer {TOKEN}"})
     assert answer.status_code == 400 and "payloads:" in answer.json()["error"]
+
+
+async def test_an_empty_or_blank_token_is_refused_at_configuration_and_tokens_match_exactly():
+    codec = EncryptionCodec(KeyRing({"k1": secrets.token_bytes(32)}, "k1"))
+    for bad in ("", "   ", "\xa0", "two words"):
+        try:
+            create_codec_app(codec, [TOKEN, bad], [UI])
+        except ValueError as error:
+            assert "every token must be non-empty" in str(error) and (not bad.strip() or bad not in str(error))
+        else:
+            raise AssertionError(f"token {bad!r} was accepted")
+    client, codec = await client_and_codec()
+    body = await encrypted_body(codec)
+    async with client:
+        for header in (b"Bearer \xa0", b"Bearer ", f"Bearer  {TOKEN}".encode(), f"Bearer {TOKEN} ".encode()):
+            response = await client.post("/decode", content=body, headers={"Authorization": header})
+            assert response.status_code == 401, header
+        ok = await client.post("/decode", content=body, headers={"Authorization": f"Bearer {TOKEN}"})
+        assert ok.status_code == 200
