@@ -22,6 +22,7 @@ from models.ledger import AuditStep, DecreeDayRecord, FundingRatioRecord, Provid
 from models.money import to_money
 from models.problems import problems_from
 from models.provider import ProviderKind
+from models.spreadsheet import SafeWriter
 from rules.calendar import DECREE_DAYS
 from rules.legal_time import amsterdam_date
 from rules.thresholds import STATUTORY_SOURCES, STATUTORY_THRESHOLDS, below_statutory
@@ -185,7 +186,7 @@ def read_ratio_csv(path: Path, reject_path: Path) -> tuple[list[FundingRatioReco
             problem = problems_from(error)[0]
             rejects.append([line, problem.path, problem.reason])
     with open(reject_path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = SafeWriter(handle)
         writer.writerow(["line", "field", "reason"])
         writer.writerows(rejects)
     return records, len(rejects)

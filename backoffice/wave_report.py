@@ -1,7 +1,6 @@
 """The wave report for management and the regulator: HTML (counts, statutory terms met and
 breached per article, a chart of cases over time, the breaches) and a CSV of every case."""
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
@@ -9,6 +8,7 @@ from pathlib import Path
 
 from backoffice.html import REPORTS
 from models.ledger import AuditStep, CaseProjection
+from models.spreadsheet import SafeWriter
 
 
 @dataclass
@@ -76,7 +76,7 @@ def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
     html.write_text(REPORTS.get_template("wave_report.html.j2").render(r=report, series=CHART_SERIES))
     table = folder / f"wave-{report.wave_id}.csv"
     with open(table, "w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = SafeWriter(handle)
         writer.writerow(
             [
                 "case_id",

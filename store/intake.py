@@ -18,6 +18,7 @@ from sqlalchemy import insert, select
 
 from models.case import PensionCase
 from models.problems import InvalidInput, Problem, problems_from
+from models.spreadsheet import SafeWriter
 from store.repository import Administration
 from store.schema import Entitlement, Participant
 
@@ -223,7 +224,7 @@ async def import_entitlements(
     with source, open(reject_path, "w", newline="", encoding="utf-8") as reject_file:
         reader = csv.DictReader(source)
         check_header(list(reader.fieldnames) if reader.fieldnames is not None else None, path)
-        writer = csv.writer(reject_file)
+        writer = SafeWriter(reject_file)
         writer.writerow(REJECT_COLUMNS)
         rejects = Rejects(writer)
         seen: dict[str, tuple[int, bytes]] = {}  # case_id -> (first line, digest of its data)

@@ -20,6 +20,7 @@ from config.settings import Settings, get_settings
 from engine import legal_settings, temporal_client
 from models.ids import wave_workflow_id
 from models.ledger import AuditStep, CaseProjection
+from models.spreadsheet import SafeWriter
 from models.wave import WaveInput, WaveProgress
 from rules.plan import PhasedPlan, phased_plan
 from rules.regime import Regime, regime_period
@@ -193,7 +194,7 @@ def make_plan(
     out.write_text(phased.model_dump_json(indent=1))
     review = out.with_suffix(".csv")
     with open(review, "w", newline="") as handle:
-        writer = csv.writer(handle)
+        writer = SafeWriter(handle)
         writer.writerow(["wave_id", "date", "case_id"])
         for wave in phased.waves:
             writer.writerows([wave.wave_id, wave.date.isoformat(), case_id] for case_id in wave.case_ids)

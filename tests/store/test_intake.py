@@ -151,3 +151,11 @@ def test_logs_mask_any_bsn():
     line = json.loads(stream.getvalue())
     assert line["bsn"] == "******333"
     assert line["note"] == "person ******782 and order 123456789"  # 123456789 fails the eleven-test: not a BSN
+
+
+async def test_a_formula_like_cell_is_written_to_the_reject_file_as_text(admin, tmp_path):
+    path = write(tmp_path, "=HYPERLINK(1),111222334,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n")  # bad BSN
+    report = await import_entitlements(admin, path, tmp_path / "r.csv")
+    assert report.rejected_rows == 1
+    [reject] = rejects_of(tmp_path / "r.csv")
+    assert reject["case_id"] == "'=HYPERLINK(1)"  # a spreadsheet shows it, never runs it
