@@ -34,15 +34,13 @@ async def ui_shows_decoded_input(ui_port: int, tmp_path: Path) -> None:
 
 def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_path, stack_env):
     ports, env = stack_env
+
+    def run_demo() -> subprocess.CompletedProcess:
+        command = [WKP, "demo", "--cases", "40", "--no-progress"]
+        return subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+
     try:
-        demo = subprocess.run(
-            [WKP, "demo", "--cases", "40", "--no-progress"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
+        demo = run_demo()
         assert demo.returncode == 0, demo.stdout + demo.stderr
         # On today's date, with no threshold configured: the leavers of this year wait for it.
         assert "40 of 40 cases took their first step" in demo.stdout, demo.stdout
@@ -65,14 +63,7 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
         with urllib.request.urlopen(failed, timeout=30) as response:
             assert not json.load(response).get("executions"), "a demo case failed"
 
-        again = subprocess.run(
-            [WKP, "demo", "--cases", "40", "--no-progress"],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
+        again = run_demo()
         assert "started 0 cases (40 were running already)" in again.stdout
 
         def wkp(*args: str) -> subprocess.CompletedProcess:
