@@ -11,7 +11,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.transfer import TransferActivities
-from models.ids import register_task_queue
+from models.ids import register_task_queue, wave_task_queue
 from register_client.client import RATE_MARGIN
 from workflows.incoming import IncomingTransferWorkflow
 from workflows.outgoing import OutgoingTransferWorkflow
@@ -31,8 +31,9 @@ SANDBOX = SandboxedWorkflowRunner(
 
 
 class EngineWorkers:
-    """The worker on the engine's task queue (workflows and activities) and the one on the
-    register's own queue, whose rate limit the Temporal server enforces across all workers."""
+    """The worker on the engine's task queue (workflows and activities), the one on the
+    register's own queue, whose rate limit the Temporal server enforces across all workers, and
+    the one on the waves' own queue, so that a wave's page never waits behind its cases' steps."""
 
     def __init__(self, workers: list[Worker]) -> None:
         self.workers = workers
@@ -54,6 +55,15 @@ class EngineWorkers:
 # Work beyond this waits in Temporal's task queue instead, where waiting costs nothing.
 MAX_CONCURRENT_ACTIVITIES = 12
 
+# Workflows a worker keeps in memory between their tasks (the SDK's default). An evicted case is
+# rebuilt from its history in a new sandbox at its next task: cheap for a case that wakes once a
+# year, a runaway when busy cases outnumber the cache. Waves keep their busy cases under
+# WKP_WAVE_MAX_BUSY, well inside this; a cached case costs some 0.1 MiB.
+MAX_CACHED_WORKFLOWS = 1000
+
+# A wave's own steps (a page, a count) are few and short.
+WAVE_STEP_SLOTS = 4
+
 
 def build_worker(
     client: Client,
@@ -63,12 +73,14 @@ def build_worker(
     **options,
 ) -> EngineWorkers:
     options.setdefault("max_concurrent_activities", MAX_CONCURRENT_ACTIVITIES)
+    options.setdefault("max_cached_workflows", MAX_CACHED_WORKFLOWS)
+    own_queues = [activities.query_pension_register, *activities.wave_steps()]
     engine = Worker(
         client,
         task_queue=task_queue,
         workflows=WORKFLOWS,
         workflow_runner=SANDBOX,
-        activities=[a for a in activities.all() if a != activities.query_pension_register],
+        activities=[a for a in activities.all() if a not in own_queues],
         graceful_shutdown_timeout=timedelta(seconds=10),
         **options,
     )
@@ -84,7 +96,14 @@ def build_worker(
         max_concurrent_activities=options["max_concurrent_activities"],
         graceful_shutdown_timeout=timedelta(seconds=10),
     )
-    return EngineWorkers([engine, register])
+    waves = Worker(
+        client,
+        task_queue=wave_task_queue(task_queue),
+        activities=activities.wave_steps(),
+        max_concurrent_activities=WAVE_STEP_SLOTS,
+        graceful_shutdown_timeout=timedelta(seconds=10),
+    )
+    return EngineWorkers([engine, register, waves])
 
 
 async def run_worker() -> None:
@@ -96,7 +115,17 @@ async def run_worker() -> None:
     settings = get_settings()
     client = await connect_client(settings)
     activities = make_activities(settings)
-    worker = build_worker(client, settings.task_queue, activities, settings.register_rate_per_second)
+    sizing = {
+        "max_concurrent_activities": settings.max_concurrent_activities,
+        "max_cached_workflows": settings.workflow_cache_size,
+    }
+    worker = build_worker(
+        client,
+        settings.task_queue,
+        activities,
+        settings.register_rate_per_second,
+        **{option: value for option, value in sizing.items() if value is not None},
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

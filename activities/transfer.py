@@ -50,7 +50,7 @@ from models.steps import (
     ThresholdLookup,
     TransferValueInput,
 )
-from models.wave import LOAD_WAVE_PAGE, WavePage, WavePageInput
+from models.wave import COUNT_SETTLED_CASES, LOAD_WAVE_PAGE, SettledCount, WavePage, WavePageInput
 from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
 from rules.basis import ActuarialBasis
 from rules.calendar import add_years
@@ -115,7 +115,12 @@ class TransferActivities:
             self.book_incoming_transfer,
             self.apply_incoming_transfer_value,
             self.load_wave_page,
+            self.count_settled_cases,
         ]
+
+    def wave_steps(self) -> list:
+        """The wave's own activities, served on its own task queue (models.ids.wave_task_queue)."""
+        return [self.load_wave_page, self.count_settled_cases]
 
     @activity.defn(name=QUERY_PENSION_REGISTER)
     async def query_pension_register(self, query: RegisterQueryInput) -> RegisterAnswer:
@@ -309,3 +314,8 @@ class TransferActivities:
         except NotFound as error:
             raise ApplicationError(str(error), type="UnknownWave", non_retryable=True) from None
         return WavePage(wave_date=wave_date, cases=cases)
+
+    @activity.defn(name=COUNT_SETTLED_CASES)
+    async def count_settled_cases(self, request: SettledCount) -> int:
+        """A wave's back-pressure: how many of the cases it handled are settled."""
+        return await self.admin.wave_settled(request.wave_id, request.through)

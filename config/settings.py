@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from config.secret_files import read_or_create
 from models.dates import LegalDate
 from models.money import Money
+from models.wave import DEFAULT_MAX_BUSY
 from rules.basis import ActuarialBasis, load_basis
 from rules.calendar import DECREE_DAYS, LegalCalendar
 from rules.thresholds import ThresholdTable
@@ -41,6 +42,12 @@ class Settings(BaseSettings):
     # The queries a day agreed with the register (a plan's capacity); counted in the
     # administration, so it holds across every worker and wave. None: no daily cap.
     register_queries_per_day: int | None = Field(default=None, gt=0)
+    # Worker sizing: activities at once and workflows kept in memory (None: worker.py's defaults,
+    # for 2 cores and 500 MiB); a wave keeps at most wave_max_busy of its cases busy at once,
+    # which must stay well inside the cache of the workers serving it (README, Waves and throughput).
+    max_concurrent_activities: int | None = Field(default=None, ge=1)
+    workflow_cache_size: int | None = Field(default=None, ge=0)
+    wave_max_busy: int = Field(default=DEFAULT_MAX_BUSY, ge=1)
     default_funding_ratio: Decimal | None = None
     payload_keys: str | None = Field(default=None, repr=False)
     payload_key_id: str | None = None

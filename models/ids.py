@@ -26,6 +26,12 @@ def register_task_queue(task_queue: str) -> str:
     return f"{task_queue}-register"
 
 
+def wave_task_queue(task_queue: str) -> str:
+    """A wave's own activities (loading a page, counting its busy cases) have a task queue of
+    their own, so that they never wait behind the thousands of case activities the wave started."""
+    return f"{task_queue}-wave"
+
+
 # Idempotency keys: derived from the workflow id, so a retry or a replay repeats the same key.
 
 

@@ -137,6 +137,11 @@ class CaseProjection(BaseModel):
     receiving_provider: str | None = None
     outcome: str | None = None
     waiting_for: str | None = Field(default=None, description="what an operator must record first")
+    settled: bool = Field(
+        default=False,
+        description="the case is in a long wait (a later query date, operator data, consent) or closed: "
+        "a wave no longer counts it as busy",
+    )
 
 
 class ProviderRecord(BaseModel):

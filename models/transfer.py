@@ -47,6 +47,13 @@ class CaseState(BaseModel):
     outcome: Outcome | None = None
     waiting_for: str | None = Field(default=None, description="what an operator must record first, in one line")
 
+    def settled(self, today: date) -> bool:
+        """In a long wait (a later register query, a suspension, an open buy-out offer, operator
+        data, a plan wave) or closed: a wave's back-pressure no longer counts the case as busy."""
+        if self.phase is Phase.AWAITING_QUERY:
+            return self.next_query is not None and self.next_query > today
+        return self.phase is not Phase.AWAITING_PAYMENT
+
     def set_due(self, due: date | None, article: str | None) -> None:
         self.next_due, self.next_due_article = due, article
 

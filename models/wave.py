@@ -7,6 +7,12 @@ from models.dates import LegalDate
 from models.transfer import LegalSettings
 
 LOAD_WAVE_PAGE = "load_wave_page"
+COUNT_SETTLED_CASES = "count_settled_cases"
+
+# A wave keeps at most this many of the cases it started busy at once (not yet settled in a long
+# wait or closed), so that the worker fleet's workflow cache holds every busy case
+# (WKP_WAVE_MAX_BUSY; README, Waves and throughput).
+DEFAULT_MAX_BUSY = 200
 
 
 class WaveCounts(BaseModel):
@@ -20,6 +26,9 @@ class WaveInput(BaseModel):
     legal: LegalSettings = Field(default_factory=LegalSettings)
     window: int = Field(default=50, ge=1, le=1000, description="case starts in flight at once")
     page_size: int = Field(default=500, ge=1, le=5000, description="cases per run; continue-as-new after each")
+    max_busy: int = Field(
+        default=DEFAULT_MAX_BUSY, ge=1, description="started cases still busy (not settled) at most at once"
+    )
     start_paused: bool = False
     cursor: str | None = Field(default=None, description="the last case_id of the pages already done")
     counts: WaveCounts = Field(default_factory=WaveCounts)
@@ -31,6 +40,13 @@ class WavePageInput(BaseModel):
     limit: int
 
 
+class SettledCount(BaseModel):
+    """How many of the wave's cases up to `through` (case_id order) are settled."""
+
+    wave_id: str
+    through: str
+
+
 class WavePage(BaseModel):
     wave_date: LegalDate | None = None
     cases: list[PensionCase]
@@ -39,6 +55,7 @@ class WavePage(BaseModel):
 class WaveProgress(BaseModel):
     wave_id: str
     counts: WaveCounts
+    busy: int | None = Field(default=None, description="started cases not yet settled, at the last count")
     paused: bool
     cancelled: bool
     done: bool

@@ -435,6 +435,19 @@ class Administration:
                 await session.execute(select(func.count()).select_from(WaveMember).where(WaveMember.wave_id == wave_id))
             ).scalar_one()
 
+    async def wave_settled(self, wave_id: str, through: str) -> int:
+        """How many of a wave's cases up to `through` (case_id order, as the wave starts them)
+        are settled: in a long wait or closed. The wave counts the rest of those it handled as busy."""
+        async with self.transaction() as session:
+            return (
+                await session.execute(
+                    select(func.count())
+                    .select_from(WaveMember)
+                    .join(TransferCase, TransferCase.case_id == WaveMember.case_id)
+                    .where(WaveMember.wave_id == wave_id, WaveMember.case_id <= through, TransferCase.settled)
+                )
+            ).scalar_one()
+
     async def wave_case_states(self, wave_id: str) -> dict[str, int]:
         """How many of a wave's cases are in each state of the reporting projection."""
         async with self.transaction() as session:

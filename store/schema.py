@@ -4,7 +4,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Date, DateTime, ForeignKey, LargeBinary, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Text,
+    false,
+    func,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from store.columns import ExactDecimal, Money
@@ -101,6 +113,12 @@ class TransferCase(Base):
     outcome: Mapped[str | None] = mapped_column(String(32), nullable=True)
     waiting_for: Mapped[str | None] = mapped_column(
         String(200), nullable=True, comment="what an operator must record before the case goes on"
+    )
+    settled: Mapped[bool] = mapped_column(
+        Boolean,
+        default=False,
+        server_default=false(),
+        comment="in a long wait or closed: a wave's back-pressure no longer counts it as busy",
     )
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now()

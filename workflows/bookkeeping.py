@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from rules.regime import Regime
     from workflows import search_attributes as sa
     from workflows import steps
+    from workflows.legal_clock import LegalClock
 
 
 class Book:
@@ -60,9 +61,9 @@ class CaseBook(Book):
     """The transferring side's case: its steps, and the search attributes and memo operators find
     it by, upserted when they change (so at every change of phase or term)."""
 
-    def __init__(self, data: OutgoingTransferInput, state: CaseState, regime: Regime) -> None:
+    def __init__(self, data: OutgoingTransferInput, state: CaseState, regime: Regime, clock: LegalClock) -> None:
         super().__init__(data.case.case_id, state.events)
-        self.data, self.state, self.regime = data, state, regime
+        self.data, self.state, self.regime, self.clock = data, state, regime, clock
         self.published: dict[str, Any] = {}
 
     async def flush(self, with_projection: bool = False) -> None:
@@ -92,6 +93,7 @@ class CaseBook(Book):
             outcome=state.outcome.value if state.outcome else None,
             receiving_provider=state.receiving_provider,
             waiting_for=state.waiting_for,
+            settled=state.settled(self.clock.today()),
         )
 
     def publish(self) -> None:

@@ -63,7 +63,7 @@ class OutgoingTransferWorkflow:
         self.calendar = LegalCalendar(data.legal.extra_holidays)
         self.regime = regime_for(data.case.participation_end)
         self.state = data.carry or CaseState()
-        self.book = CaseBook(data, self.state, self.regime)
+        self.book = CaseBook(data, self.state, self.regime, self.clock)
         # Within one run only: the latest 17e.7 calculation, an open buy-out offer's answer, an
         # operator's word that data was recorded, and a plan wave naming the case (17f.3).
         self.statement: TransferValueStatement | None = None
@@ -165,6 +165,10 @@ class OutgoingTransferWorkflow:
         ended = self.case.participation_end + timedelta(days=1)
         if self.clock.today() < ended and workflow.patched("assess-after-participation-end"):
             # A case is assessed once its participation has ended, never before (FORMAT.md).
+            if workflow.patched("visible-before-participation-end"):
+                # In reports at once, and settled: a wave does not count it as busy meanwhile.
+                self.state.next_query = ended
+                await self.book.flush(with_projection=True)
             await self.clock.sleep_until(ended, f"participation ends {self.case.participation_end}")
         thresholds = dict(self.data.legal.thresholds)
         try:

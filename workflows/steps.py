@@ -42,7 +42,7 @@ with workflow.unsafe.imports_passed_through():
         ThresholdLookup,
         TransferValueInput,
     )
-    from models.wave import LOAD_WAVE_PAGE, WavePage, WavePageInput
+    from models.wave import COUNT_SETTLED_CASES, LOAD_WAVE_PAGE, SettledCount, WavePage, WavePageInput
     from rules.suspension import SuspensionCheck
     from rules.transfer_value import TransferValueStatement
 
@@ -216,12 +216,30 @@ async def apply_incoming_value(
 # -- waves -----------------------------------------------------------------------------------
 
 
+# A wave's own steps run on its own task queue: never behind the case activities it started.
+
+
 async def load_wave_page(wave_id: str, after: str | None, limit: int) -> WavePage:
+    """The next page of the wave's cases, in one query."""
     return await workflow.execute_activity(
         LOAD_WAVE_PAGE,
         WavePageInput(wave_id=wave_id, after=after, limit=limit),
+        task_queue=ids.wave_task_queue(workflow.info().task_queue),
         result_type=WavePage,
         start_to_close_timeout=PAGE_TIMEOUT,
         retry_policy=PATIENT,
         summary=f"load up to {limit} cases of wave {wave_id}" + (f" after {after}" if after else ""),
+    )
+
+
+async def count_settled_cases(wave_id: str, through: str) -> int:
+    """How many of the wave's cases up to `through` are settled (a long wait, or closed)."""
+    return await workflow.execute_activity(
+        COUNT_SETTLED_CASES,
+        SettledCount(wave_id=wave_id, through=through),
+        task_queue=ids.wave_task_queue(workflow.info().task_queue),
+        result_type=int,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=f"count the settled cases of wave {wave_id}",
     )

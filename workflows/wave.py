@@ -6,10 +6,17 @@ wave by years, so cases are started as abandoned children: the wave is done when
 started. A case already running (started elsewhere, or by an earlier run of this wave) is counted
 and never started twice. Pause, resume and cancel are updates; cancelling stops further starts
 and leaves started cases running. Continue-as-new after every page keeps the history small.
+
+Back-pressure: the wave keeps the cases it started that are still busy (not yet settled in a long
+wait or closed, as the administration's reporting rows say) under `max_busy`. A wave that started
+everything at once left thousands of cases busy together; past the worker's workflow cache every
+task of theirs became a full replay and throughput collapsed as the wave grew. A case that reached
+its yearly wait, an open buy-out offer or a wait for operator data no longer counts, so a wave of
+mostly-waiting cases still flows.
 """
 
 import asyncio
-from datetime import date
+from datetime import date, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -25,6 +32,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.outgoing import OutgoingTransferWorkflow
 
+# How often a wave at its bound counts its settled cases again.
+BUSY_RECOUNT = timedelta(seconds=5)
+
 
 @workflow.defn(name="TransferWave")
 class WaveWorkflow:
@@ -34,6 +44,7 @@ class WaveWorkflow:
         self.paused = data.start_paused
         self.cancelled = False
         self.done = False
+        self.busy: int | None = None
 
     @workflow.query(name="progress")
     def progress(self) -> WaveProgress:
@@ -44,6 +55,7 @@ class WaveWorkflow:
             cancelled=self.cancelled,
             done=self.done,
             cursor=self.data.cursor,
+            busy=self.busy,
         )
 
     @workflow.update(name="pause")
@@ -79,14 +91,31 @@ class WaveWorkflow:
         if not page.cases:
             self.done = True
             return self.progress()
-        for first in range(0, len(page.cases), data.window):
+        back_pressure = workflow.patched("wave-back-pressure")
+        position = 0
+        while position < len(page.cases):
             await self.until_allowed()
             if self.cancelled:
                 return self.progress()
-            window = page.cases[first : first + data.window]
+            size = min(data.window, await self.room()) if back_pressure else data.window
+            if size == 0:
+                await workflow.sleep(BUSY_RECOUNT, summary=f"{self.busy} cases busy: at most {data.max_busy}")
+                continue
+            window = page.cases[position : position + size]
             await asyncio.gather(*(self.start_case(case, page.wave_date) for case in window))
             data.cursor = window[-1].case_id
+            position += len(window)
         workflow.continue_as_new(data.model_copy(update={"start_paused": self.paused}))
+
+    async def room(self) -> int:
+        """How many more cases may start now: the bound less the handled cases not yet settled."""
+        data = self.data
+        if data.cursor is None:
+            return data.max_busy
+        handled = data.counts.started + data.counts.already_running
+        settled = await steps.count_settled_cases(data.wave_id, data.cursor)
+        self.busy = max(0, handled - settled)
+        return max(0, data.max_busy - self.busy)
 
     async def until_allowed(self) -> None:
         await workflow.wait_condition(lambda: not self.paused or self.cancelled)

@@ -80,14 +80,20 @@ async def start_wave(
         try:
             await client.start_workflow(
                 WaveWorkflow.run,
-                WaveInput(provider=settings.provider, wave_id=wave_id, legal=legal, window=window),
+                WaveInput(
+                    provider=settings.provider,
+                    wave_id=wave_id,
+                    legal=legal,
+                    window=window,
+                    max_busy=settings.wave_max_busy,
+                ),
                 id=wave_workflow_id(settings.provider, wave_id),
                 task_queue=settings.task_queue,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             )
         except WorkflowAlreadyStartedError:
             return f"wave {wave_id} was started before: nothing new started ({members} cases)"
-    return f"wave {wave_id} started: {members} cases, {window} at a time" + (
+    return f"wave {wave_id} started: {members} cases, {window} at a time, {settings.wave_max_busy} busy at most" + (
         f", register query on {wave_date}" if wave_date else ""
     )
 

@@ -70,8 +70,7 @@ def test_start_status_restart_and_steer_a_wave(tmp_path, stack_env):
         no_date = wkp("wave", "start", "F1", "--cohort", "17f")
         assert no_date.returncode == 2 and no_date.stderr.startswith("error: --date:")
         from_plan = wkp("wave", "start", "--plan", "plan.json")
-        assert "wave 17F-001 started: 2 cases, 50 at a time, register query on 2030-01-07" in from_plan.stdout, (
-            from_plan.stderr
-        )
+        expected = "wave 17F-001 started: 2 cases, 50 at a time, 200 busy at most, register query on 2030-01-07"
+        assert expected in from_plan.stdout, from_plan.stderr
     finally:
         wkp("down")
