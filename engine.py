@@ -31,14 +31,17 @@ async def connect_client(settings: Settings) -> Client:
     )
 
 
+def legal_clock_offset(legal_date: date) -> float:
+    """The clock offset that makes the legal clock read 09:00 on `legal_date` now."""
+    return (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(UTC)).total_seconds()
+
+
 async def legal_settings(settings: Settings, admin: Administration, legal_date: date | None = None) -> LegalSettings:
     """The rulebook's settings for the cases a command starts: the thresholds and Royal-decree
     days operators recorded (and any configured), besides the shipped ones. `legal_date` is for
     test, acceptance and demo runs only: the cases' legal clock then starts at 09:00 that day (one
     fixed offset, as `wkp simulate` uses); production leaves it unset and runs on today's date."""
-    offset = 0.0
-    if legal_date is not None:
-        offset = (amsterdam_midnight(legal_date) + timedelta(hours=9) - datetime.now(UTC)).total_seconds()
+    offset = 0.0 if legal_date is None else legal_clock_offset(legal_date)
     recorded = {record.year: record.amount for record in await admin.thresholds()}
     decrees = set(DECREE_DAYS) | {record.day for record in await admin.decree_days()} | set(settings.extra_holidays)
     return LegalSettings(

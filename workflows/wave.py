@@ -32,8 +32,11 @@ with workflow.unsafe.imports_passed_through():
     from workflows import steps
     from workflows.outgoing import OutgoingTransferWorkflow
 
-# How often a wave at its bound counts its settled cases again.
+# How soon a wave at its bound counts its settled cases again: at once when cases settle in
+# seconds; when they stay busy (a provider or the register down, the day's quota used) less and
+# less often, up to every ten minutes, so that a long stall does not fill the wave's history.
 BUSY_RECOUNT = timedelta(seconds=5)
+MAX_BUSY_RECOUNT = timedelta(minutes=10)
 
 
 @workflow.defn(name="TransferWave")
@@ -92,15 +95,19 @@ class WaveWorkflow:
             self.done = True
             return self.progress()
         back_pressure = workflow.patched("wave-back-pressure")
-        position = 0
+        position, recount = 0, BUSY_RECOUNT
         while position < len(page.cases):
             await self.until_allowed()
             if self.cancelled:
                 return self.progress()
             size = min(data.window, await self.room()) if back_pressure else data.window
             if size == 0:
-                await workflow.sleep(BUSY_RECOUNT, summary=f"{self.busy} cases busy: at most {data.max_busy}")
+                if workflow.info().is_continue_as_new_suggested():
+                    break  # the next run goes on from the cursor
+                await workflow.sleep(recount, summary=f"{self.busy} cases busy: at most {data.max_busy}")
+                recount = min(recount * 2, MAX_BUSY_RECOUNT)
                 continue
+            recount = BUSY_RECOUNT
             window = page.cases[position : position + size]
             await asyncio.gather(*(self.start_case(case, page.wave_date) for case in window))
             data.cursor = window[-1].case_id

@@ -3,6 +3,7 @@ resumed and cancelled without losing or duplicating a case."""
 
 import asyncio
 import secrets
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 
@@ -15,10 +16,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.transfer import TransferActivities
 from config.binaries import temporal_test_server
-from engine import register_search_attributes
+from engine import legal_clock_offset, register_search_attributes
 from models.ids import case_workflow_id, wave_workflow_id
 from models.ledger import ProviderRecord
-from models.transfer import OutgoingTransferInput
+from models.provider import ProviderProfile
+from models.scenario import AccrualSpell
+from models.transfer import LegalSettings, OutgoingTransferInput
 from models.wave import WaveInput
 from register_client.client import RegisterClient
 from store.bsn_protection import BsnProtector
@@ -35,18 +38,20 @@ from workflows.wave import WaveWorkflow
 CASES = [make_case(case_id=f"W-{i:03d}", bsn=nth_bsn(100 + i), participation_end=date(2021, 3, 31)) for i in range(25)]
 
 
-@pytest.fixture
-async def world(tmp_path, basis):
+@asynccontextmanager
+async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None):
+    """25 cases in wave W1 on the time-skipping server, with the real activities and stubs."""
     url = f"sqlite:///{tmp_path / 'administration.db'}"
     migrate(url)
     admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
-    await admin.upsert_provider(ProviderRecord(id="PF-A", kind="fund"))
+    for provider, kind in (kinds or {"PF-A": "fund"}).items():
+        await admin.upsert_provider(ProviderRecord(id=provider, kind=kind))
     for case in CASES:
         await admin.add_case(case)
     await admin.define_wave("W1", [case.case_id for case in CASES])
     async with (
-        serving(create_register_app([], RegisterConfig(token="T"))) as register_url,
-        serving(create_providers_app({})) as providers_url,
+        serving(create_register_app(list(spells), RegisterConfig(token="T"))) as register_url,
+        serving(create_providers_app(profiles or {})) as providers_url,
         RegisterClient(register_url, "T") as register,
         await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER
@@ -57,6 +62,12 @@ async def world(tmp_path, basis):
         async with build_worker(env.client, "waves", activities):
             yield World(env.client, env, admin)
     await admin.engine.dispose()
+
+
+@pytest.fixture
+async def world(tmp_path, basis):
+    async with wave_world(tmp_path, basis) as world:
+        yield world
 
 
 @dataclass
@@ -130,6 +141,27 @@ async def test_a_wave_started_again_restarts_a_case_that_ended_unsuccessfully_ne
     assert (result.counts.started, result.counts.already_running) == (24, 1)
     restarted = await world.client.get_workflow_handle(case_workflow_id("PF-A", CASES[0].case_id)).describe()
     assert restarted.status == WorkflowExecutionStatus.RUNNING
+
+
+async def test_a_wave_keeps_its_busy_cases_under_its_bound(tmp_path, basis):
+    """Every case is found accruing at PF-B, which is down (503) on Monday 2022-04-04: a case
+    that cannot pay stays busy and tries again the next working day. With at most three busy, the
+    wave starts three cases that Monday and the fourth only once one of them has paid and closed."""
+    spells = [AccrualSpell.model_validate({"bsn": c.bsn, "provider": "PF-B", "from": "2021-06-01"}) for c in CASES]
+    down = ProviderProfile(kind="insurer", down=[{"start": "2022-04-04", "end": "2022-04-04"}])
+    kinds = {"PF-A": "insurer", "PF-B": "insurer"}  # no funding ratio needed (PW 72 is for funds)
+    async with wave_world(tmp_path, basis, spells, {"PF-B": down}, kinds) as world:
+        legal = LegalSettings(clock_offset_s=legal_clock_offset(date(2022, 4, 4)))
+        result = await result_of(await start_wave(world.client, legal=legal, max_busy=3))
+        assert result.counts.started == 25
+        handles = [world.client.get_workflow_handle(case_workflow_id("PF-A", case.case_id)) for case in CASES]
+        await asyncio.wait_for(asyncio.gather(*(handle.result() for handle in handles)), timeout=120)
+        assert await world.admin.wave_case_states("W1") == {"transferred": 25}
+        queries = await world.admin.audit_steps_of([case.case_id for case in CASES], ["register_query"])
+    first_day = sorted(step.subject_id for step in queries if step.actual == date(2022, 4, 4))
+    assert first_day == ["W-000", "W-001", "W-002"]
+    later = {step.actual for step in queries if step.subject_id not in first_day}
+    assert len(queries) == 25 and later == {date(2022, 4, 5)}
 
 
 async def test_pause_and_resume(world):
