@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from temporalio.client import Client
+from temporalio.runtime import Runtime
 
 from activities.transfer import TransferActivities
 from codec.converter import encrypted_converter
@@ -20,14 +21,16 @@ from store.factory import open_administration
 from store.repository import Administration
 
 
-async def connect_client(settings: Settings) -> Client:
+async def connect_client(settings: Settings, runtime: Runtime | None = None) -> Client:
     # The default runtime: a custom one's threads outlived the interpreter at exit once
-    # (PyGILState_Release while finalizing). Only `wkp simulate` needs the quiet one.
+    # (PyGILState_Release while finalizing). Only `wkp simulate` needs the quiet one, and a
+    # worker that exposes metrics its own (config.temporal_runtime.metrics_runtime).
     # Payloads are encrypted before they leave the process (codec/): worker and CLI alike.
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,
         data_converter=encrypted_converter(configured_key_ring(settings)),
+        runtime=runtime,
     )
 
 

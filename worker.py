@@ -113,7 +113,12 @@ async def run_worker() -> None:
 
     configure_logging()
     settings = get_settings()
-    client = await connect_client(settings)
+    runtime = None
+    if settings.metrics_port is not None:
+        from config.temporal_runtime import metrics_runtime
+
+        runtime = metrics_runtime(settings.metrics_host, settings.metrics_port)
+    client = await connect_client(settings, runtime)
     activities = make_activities(settings)
     sizing = {
         "max_concurrent_activities": settings.max_concurrent_activities,

@@ -14,6 +14,7 @@ import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities import metrics
 from config.logging import get_logger
 from letters.render import render_letter
 from models.bsn import mask_bsn
@@ -131,12 +132,16 @@ class TransferActivities:
             tried_at = activity.info().started_time  # this try, on the server clock
             as_of = amsterdam_date(tried_at + timedelta(seconds=query.clock_offset_s))
         try:
-            return await self.register.query(query.bsn, as_of)
+            answer = await self.register.query(query.bsn, as_of)
         except RegisterUnavailable as error:
+            metrics.register_query("unavailable")
             delay = timedelta(seconds=error.retry_after) if error.retry_after else None
             raise ApplicationError(str(error), type="RegisterUnavailable", next_retry_delay=delay) from None
         except RegisterRejected as error:
+            metrics.register_query("rejected")
             raise ApplicationError(str(error), type="RegisterRejected", non_retryable=True) from None
+        metrics.register_query("answered")
+        return answer
 
     async def claim_register_query(self) -> None:
         """The per-day capacity agreed with the register (17f.2 plan). Every request sent counts,
@@ -239,6 +244,7 @@ class TransferActivities:
         result = response.json()
         if result["status"] != "accepted":
             log.info("transfer refused by receiving provider", provider=payment.receiving_provider)
+            metrics.payment("transfer", "refused")
             return PaymentOutcome(accepted=False, reason=result.get("reason"))
         booked = await self.admin.book_payment(
             PaymentBooking(
@@ -256,6 +262,7 @@ class TransferActivities:
             amount=str(payment.amount),
             repeat=not booked.created,
         )
+        metrics.payment("transfer", "accepted")
         return PaymentOutcome(accepted=True, receipt_id=result.get("receipt_id"))
 
     @activity.defn(name=PAY_BUYOUT)
@@ -271,11 +278,13 @@ class TransferActivities:
                 transfer_date=payment.paid_on,
             )
         )
+        metrics.payment("buyout", "booked")
 
     @activity.defn(name=RECORD_STATUTORY_STEPS)
     async def record_statutory_steps(self, progress: CaseProgress) -> None:
         """The audit log and the case's reporting row, in one transaction; repeats change nothing."""
         await self.admin.record_progress(progress.steps, progress.projection)
+        metrics.statutory_steps_recorded(progress.steps)
         for step in progress.steps:
             get_logger(subject=step.subject_id, article=step.article).info(
                 step.step, due=str(step.due), actual=str(step.actual)

@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -20,6 +20,9 @@ from config.binaries import temporal_cli
 from config.settings import Settings
 
 READY_LIMIT_S = 60
+# The embedded worker's Prometheus endpoint, unless WKP_METRICS_PORT names another. It is also how
+# `wkp up` sees a worker already running: a worker has no other port.
+EMBEDDED_METRICS_PORT = 9464
 DEFAULT_PROVIDERS = {
     "PF-B": {"kind": "fund"},
     "PF-C": {"kind": "insurer"},
@@ -33,6 +36,7 @@ class Service:
     name: str
     command: list[str]
     port: int
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def port_of(url: str) -> int:
@@ -50,6 +54,7 @@ def services(settings: Settings) -> list[Service]:
 
     home = settings.home.resolve()
     python = sys.executable
+    metrics_port = settings.metrics_port or EMBEDDED_METRICS_PORT
     return [
         Service("codec", [python, "-m", "codec.server"], settings.codec_port),
         Service(
@@ -60,6 +65,12 @@ def services(settings: Settings) -> list[Service]:
                 "start-dev",
                 "--db-filename",
                 str(home / "temporal.db"),
+                # A write-ahead log: the state survives a crash of the process (not of the
+                # machine's power) and the server keeps up with a wave (issue 14).
+                "--sqlite-pragma",
+                "journal_mode=wal",
+                "--sqlite-pragma",
+                "synchronous=normal",
                 "--port",
                 str(port_of(settings.temporal_address)),
                 "--ui-port",
@@ -100,7 +111,7 @@ def services(settings: Settings) -> list[Service]:
             ],
             port_of(settings.providers_url),
         ),
-        Service("worker", [python, "-m", "worker"], 0),
+        Service("worker", [python, "-m", "worker"], metrics_port, {"WKP_METRICS_PORT": str(metrics_port)}),
     ]
 
 
@@ -154,7 +165,9 @@ def start(settings: Settings, say=print) -> dict[str, int]:
             continue
         log = logs / f"{service.name}.log"
         with open(log, "ab") as sink:
-            process = subprocess.Popen(service.command, stdout=sink, stderr=sink, env=env, start_new_session=True)
+            process = subprocess.Popen(
+                service.command, stdout=sink, stderr=sink, env={**env, **service.env}, start_new_session=True
+            )
         if service.port:
             wait_until_listening(service, process, log)
         started[service.name] = process.pid

@@ -1,5 +1,7 @@
 """The bare baseline of bench/wave.py: a workflow that runs K no-op activities one after the
-other, and a worker for it (run as its own process, like the engine's worker)."""
+other, and a worker for it (run as its own process, like the engine's worker), as the engine's
+is built: the same workflow cache and activity slots, the same sandbox, payloads encrypted with
+WKP_PAYLOAD_KEYS, metrics on WKP_METRICS_PORT."""
 
 import asyncio
 import os
@@ -10,6 +12,11 @@ from datetime import timedelta
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
+
+from codec.converter import encrypted_converter
+from codec.encryption import KeyRing
+from config.temporal_runtime import metrics_runtime
+from worker import MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, SANDBOX
 
 TASK_QUEUE = "bench-bare"
 
@@ -28,11 +35,21 @@ class BareWorkflow:
 
 
 async def serve(address: str) -> None:
-    client = await Client.connect(address)
+    runtime = metrics_runtime("127.0.0.1", int(os.environ["WKP_METRICS_PORT"]))
+    converter = encrypted_converter(KeyRing.from_json(os.environ["WKP_PAYLOAD_KEYS"], None))
+    client = await Client.connect(address, data_converter=converter, runtime=runtime)
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
-    async with Worker(client, task_queue=TASK_QUEUE, workflows=[BareWorkflow], activities=[no_op]):
+    async with Worker(
+        client,
+        task_queue=TASK_QUEUE,
+        workflows=[BareWorkflow],
+        activities=[no_op],
+        workflow_runner=SANDBOX,
+        max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
+        max_cached_workflows=MAX_CACHED_WORKFLOWS,
+    ):
         await stop.wait()
 
 

@@ -5,11 +5,15 @@ The cases: imported into a fresh administration, the register stub names a recei
 for each (answer immediate), and one wave starts them all (`wkp wave start` does the same). Each
 case runs query -> funding check -> transfer value -> payment -> acknowledged -> closed. The
 engine's worker runs as its own process (as in production) under the configured register rate.
-The baseline: N bare workflows, each running as many no-op activities as one case runs, on a
-worker process of the same kind. Prints cases/s, baseline workflows/s, their ratio, the
-worker's peak memory (VmHWM) and the register rate observed at the stub vs the limit.
+The baseline: N bare workflows, each running as many no-op activities as one case runs, on as
+many worker processes of the same kind, with the same workflow cache, activity slots and payload
+codec, started the same way (a window of starts in flight). Prints cases/s, baseline
+workflows/s, their ratio, the workers' peak memory (VmHWM), the register rate observed at the
+stub vs the limit, and why: the most cases open at once, workflow cache hits and misses, and the
+mean schedule-to-start of workflow tasks and activities (from the workers' Prometheus metrics).
 
-Run: .venv/bin/python bench/wave.py [N] [--register-rate PER_SECOND]
+Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
+     [--register-rate PER_SECOND]
 """
 
 import argparse
@@ -21,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -45,6 +50,7 @@ from store.bsn_protection import BsnProtector
 from store.database import make_async_engine, migrate
 from store.intake import import_entitlements
 from store.repository import Administration
+from store.throwaway_postgres import ThrowawayPostgres, free_port
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
@@ -77,9 +83,50 @@ async def running(client: Client, workflow_type: str) -> int:
     return (await client.count_workflows(f'WorkflowType = "{workflow_type}" AND ExecutionStatus = "Running"')).count
 
 
-async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
+def scrape(ports: list[int]) -> dict[str, float]:
+    """The workers' Prometheus metrics, each series summed over the workers (labels dropped)."""
+    totals: Counter = Counter()
+    for port in ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line and not line.startswith("#"):
+                    name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[-1]
+                    totals[name] += float(value)
+    return dict(totals)
+
+
+def why(metrics: dict[str, float]) -> dict[str, float]:
+    def mean(histogram: str) -> float:
+        count = metrics.get(f"{histogram}_count", 0)
+        return metrics.get(f"{histogram}_sum", 0) / count if count else float("nan")
+
+    return {
+        "cache_hits": metrics.get("temporal_sticky_cache_hit_total", metrics.get("temporal_sticky_cache_hit", 0)),
+        "cache_misses": metrics.get("temporal_sticky_cache_miss_total", metrics.get("temporal_sticky_cache_miss", 0)),
+        "wft_schedule_to_start_ms": mean("temporal_workflow_task_schedule_to_start_latency"),
+        "activity_schedule_to_start_ms": mean("temporal_activity_schedule_to_start_latency"),
+    }
+
+
+def worker_processes(count: int, command: list[str], env: dict, log: Path) -> tuple[list[subprocess.Popen], list[int]]:
+    ports = [free_port() for _ in range(count)]
+    sink = open(log, "ab")
+    processes = [
+        subprocess.Popen(command, cwd=ROOT, env={**env, "WKP_METRICS_PORT": str(port)}, stdout=sink, stderr=sink)
+        for port in ports
+    ]
+    return processes, ports
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=60)
+
+
+async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: int) -> dict:
     key = secrets.token_bytes(32)
-    url = f"sqlite:///{workdir / 'administration.db'}"
     migrate(url)
     admin = Administration(make_async_engine(url), BsnProtector(key))
     for provider in ("PF-A", "PF-B"):
@@ -114,13 +161,8 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
             "WKP_REGISTER_RATE_PER_SECOND": str(rate),
             "WKP_LOG_LEVEL": "WARNING",
         }
-        worker = subprocess.Popen(
-            [sys.executable, "worker.py"],
-            cwd=ROOT,
-            env=worker_env,
-            stdout=subprocess.DEVNULL,
-            stderr=open(workdir / "worker.log", "wb"),
-        )
+        processes, ports = worker_processes(workers, [sys.executable, "worker.py"], worker_env, workdir / "worker.log")
+        open_cases = 0
         try:
             offset = (
                 amsterdam_midnight(LEGAL_DATE)
@@ -142,20 +184,23 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
             )
 
             async def all_closed() -> bool:
+                nonlocal open_cases
                 paid = len(providers_app.state.ledger)
-                print(f"\r  cases: {paid}/{n} paid, {time.perf_counter() - started:.0f} s", end="", flush=True)
-                return (
-                    paid >= n
-                    and await running(client, "OutgoingSmallPensionTransfer") == 0
-                    and await running(client, "TransferWave") == 0
+                now_open = await running(client, "OutgoingSmallPensionTransfer")
+                open_cases = max(open_cases, now_open)
+                print(
+                    f"\r  cases: {paid}/{n} paid, {now_open} open, {time.perf_counter() - started:.0f} s",
+                    end="",
+                    flush=True,
                 )
+                return paid >= n and now_open == 0 and await running(client, "TransferWave") == 0
 
             await until(all_closed)
             elapsed = time.perf_counter() - started
-            memory = peak_rss_mib(worker.pid)
+            memory = max(peak_rss_mib(process.pid) for process in processes)
+            metrics = why(scrape(ports))
         finally:
-            worker.terminate()
-            worker.wait(timeout=60)
+            stop_all(processes)
         history = await client.get_workflow_handle(case_workflow_id("PF-A", "B-000000")).fetch_history()
         activities = sum(1 for event in history.events if event.HasField("activity_task_scheduled_event_attributes"))
         answered = register_app.state.stats.answered_at
@@ -166,19 +211,22 @@ async def run_cases(env, workdir: Path, n: int, rate: float) -> dict:
         "elapsed": elapsed,
         "activities": activities,
         "memory": memory,
+        "open": open_cases,
+        **metrics,
         "accepted": statuses["accepted"],
         "register_mean": len(answered) / max(answered[-1] - answered[0], 1e-9),
         "register_peak": max(per_second.values()),
     }
 
 
-async def run_baseline(env, n: int, activities: int) -> float:
+async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int) -> dict:
     address = env.client.service_client.config.target_host
-    worker = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "bare.py"), address], cwd=ROOT, stdout=subprocess.DEVNULL
-    )
+    bare_env = {**os.environ, "WKP_TEMPORAL_ADDRESS": address, "WKP_PAYLOAD_KEYS": KEYS.to_json()}
+    command = [sys.executable, str(ROOT / "bench" / "bare.py")]
+    processes, ports = worker_processes(workers, command, bare_env, workdir / "bare.log")
+    open_workflows = 0
     try:
-        client = await Client.connect(address)
+        client = env.client  # the same encrypted payloads as the engine's
         started = time.perf_counter()
         gate = asyncio.Semaphore(200)  # starts in flight, as the wave's window
 
@@ -189,15 +237,17 @@ async def run_baseline(env, n: int, activities: int) -> float:
         await asyncio.gather(*(one(i) for i in range(n)))
 
         async def all_done() -> bool:
+            nonlocal open_workflows
             left = await running(client, "BareWorkflow")
+            open_workflows = max(open_workflows, left)
             print(f"\r  baseline: {n - left}/{n} done, {time.perf_counter() - started:.0f} s", end="", flush=True)
             return left == 0
 
         await until(all_done)
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        return {"elapsed": elapsed, "open": open_workflows, **why(scrape(ports))}
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        stop_all(processes)
 
 
 async def main() -> None:
@@ -206,9 +256,13 @@ async def main() -> None:
     parser.add_argument(
         "--register-rate", type=float, default=200.0, help="register queries per second agreed (default 200)"
     )
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args()
     configure_logging(level="WARNING")
+    postgres = ThrowawayPostgres().start() if args.database == "postgresql" else None
     with tempfile.TemporaryDirectory() as folder:
+        url = postgres.create_database("bench") if postgres else f"sqlite:///{Path(folder) / 'administration.db'}"
         async with await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(),
             search_attributes=SEARCH_ATTRIBUTES,
@@ -217,20 +271,29 @@ async def main() -> None:
             ui=False,
             dev_server_extra_args=["--log-level", "error"],
         ) as env:
-            cases = await run_cases(env, Path(folder), args.n, args.register_rate)
+            cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers)
             print()
-            baseline = await run_baseline(env, args.n, cases["activities"])
+            baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers)
             print()
-    case_rate, bare_rate = args.n / cases["elapsed"], args.n / baseline
+    if postgres:
+        postgres.stop()
+    case_rate, bare_rate = args.n / cases["elapsed"], args.n / baseline["elapsed"]
+    print(f"machine: {os.cpu_count()} cores; administration {args.database}; {args.workers} worker process(es)")
     print(
         f"wave: {args.n} cases (query -> pay -> acknowledged -> closed) in {cases['elapsed']:.1f} s: "
         f"{case_rate:.1f} cases/s; "
         f"{cases['accepted']} payments accepted"
     )
     print(
-        f"baseline: {args.n} bare workflows x {cases['activities']} no-op activities in {baseline:.1f} s: "
+        f"baseline: {args.n} bare workflows x {cases['activities']} no-op activities in {baseline['elapsed']:.1f} s: "
         f"{bare_rate:.1f} workflows/s"
     )
+    for name, run in (("wave", cases), ("baseline", baseline)):
+        print(
+            f"{name}: at most {run['open']} open at once; workflow cache {run['cache_hits']:.0f} hits, "
+            f"{run['cache_misses']:.0f} misses; mean schedule-to-start: workflow tasks "
+            f"{run['wft_schedule_to_start_ms']:.0f} ms, activities {run['activity_schedule_to_start_ms']:.0f} ms"
+        )
     print(f"ratio cases/baseline: {case_rate / bare_rate:.2f}")
     print(f"engine worker peak memory (VmHWM): {cases['memory']:.0f} MiB")
     print(

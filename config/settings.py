@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     max_concurrent_activities: int | None = Field(default=None, ge=1)
     workflow_cache_size: int | None = Field(default=None, ge=0)
     wave_max_busy: int = Field(default=DEFAULT_MAX_BUSY, ge=1)
+    # The worker's Prometheus endpoint (the SDK's metrics and the engine's own); None: off.
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
     default_funding_ratio: Decimal | None = None
     payload_keys: str | None = Field(default=None, repr=False)
     payload_key_id: str | None = None

@@ -6,7 +6,7 @@ thread, which crashed the interpreter at exit once (PyGILState_Release while fin
 
 from functools import lru_cache
 
-from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
+from temporalio.runtime import LoggingConfig, PrometheusConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 
 @lru_cache
@@ -14,5 +14,15 @@ def quiet_runtime() -> Runtime:
     return Runtime(
         telemetry=TelemetryConfig(
             logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR"))
+        )
+    )
+
+
+def metrics_runtime(host: str, port: int) -> Runtime:
+    """The worker's runtime when it exposes Prometheus metrics on host:port (WKP_METRICS_PORT)."""
+    return Runtime(
+        telemetry=TelemetryConfig(
+            logging=LoggingConfig(filter=TelemetryFilter(core_level="ERROR", other_level="ERROR")),
+            metrics=PrometheusConfig(bind_address=f"{host}:{port}"),
         )
     )

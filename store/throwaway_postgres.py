@@ -52,9 +52,17 @@ class ThrowawayPostgres:
             entry = pwd.getpwnam(self.as_user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", "wkp", "--auth=trust", "-E", "UTF8", "--no-sync")
+        self.start_server()
+        return self
+
+    def start_server(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses='' -c fsync=off -c max_connections=200"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.root / "server.log"), "-w", "start")
-        return self
+
+    def restart(self) -> None:
+        """Stop the server at once (every connection breaks, as in a crash) and start it again."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")
+        self.start_server()
 
     def url(self, database: str = "postgres") -> str:
         return f"postgresql+psycopg://wkp@/{database}?host={self.root}&port={self.port}"

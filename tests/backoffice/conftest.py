@@ -9,7 +9,7 @@ from tests.conftest import TEST_PAYLOAD_KEYS
 @pytest.fixture
 def stack_env(tmp_path) -> tuple[dict, dict]:
     """Environment for an embedded stack of its own: free ports and a home under tmp_path."""
-    ports = {name: free_port() for name in ("temporal", "ui", "register", "providers", "codec")}
+    ports = {name: free_port() for name in ("temporal", "ui", "register", "providers", "codec", "metrics")}
     env = {
         **os.environ,
         "WKP_HOME": str(tmp_path / ".wkp"),
@@ -19,5 +19,6 @@ def stack_env(tmp_path) -> tuple[dict, dict]:
         "WKP_PROVIDERS_URL": f"http://127.0.0.1:{ports['providers']}",
         "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
         "WKP_CODEC_PORT": str(ports["codec"]),
+        "WKP_METRICS_PORT": str(ports["metrics"]),
     }
     return ports, env

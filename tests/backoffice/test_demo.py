@@ -3,6 +3,7 @@ first statutory step, the Temporal UI's server lists them, and `wkp down` stops 
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import urllib.request
@@ -65,6 +66,16 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
 
         again = run_demo()
         assert "started 0 cases (40 were running already)" in again.stdout
+        assert f"worker     already listening on port {ports['metrics']}" in again.stdout  # not a second one
+
+        # The worker's Prometheus endpoint: the SDK's metrics and the engine's own.
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=30) as response:
+            metrics = response.read().decode()
+        assert "temporal_sticky_cache_hit" in metrics and "temporal_activity_schedule_to_start_latency" in metrics
+        started = sum(float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("wkp_cases_started"))
+        assert started == 40, metrics
+        assert re.search(r'^wkp_payments\S*status="accepted"\S* \d', metrics, re.MULTILINE), metrics
+        assert re.search(r'^wkp_register_queries\S*result="answered"\S* \d', metrics, re.MULTILINE), metrics
 
         def wkp(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run([WKP, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
