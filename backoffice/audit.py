@@ -62,6 +62,10 @@ def read_export(path: Path) -> Export:
         raise InvalidInput(
             [Problem(path="", reason=f"not JSON (line {error.lineno}: {error.msg})")], source=str(path)
         ) from None
+    except (RecursionError, UnicodeDecodeError):
+        raise InvalidInput(
+            [Problem(path="", reason="not JSON (nested too deeply, or not UTF-8)")], source=str(path)
+        ) from None
     if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
         workflow_id = data["workflow_id"]
         histories = [WorkflowHistory.from_json(workflow_id, run) for run in data["runs"]]

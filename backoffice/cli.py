@@ -2,6 +2,7 @@
 
 import typer
 
+from backoffice import errors
 from backoffice.commands import admin, audit, case, cluster, rules, simulate, stack, wave
 
 app = typer.Typer(
@@ -31,5 +32,10 @@ def codec_server() -> None:
     main()
 
 
+def main() -> None:
+    """The `wkp` entry point: the commands behind one error boundary (backoffice.errors.run)."""
+    errors.run(app)
+
+
 if __name__ == "__main__":
-    app()
+    main()

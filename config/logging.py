@@ -12,21 +12,63 @@ import structlog
 
 from models.bsn import bsn_problem, mask_bsn
 
-NINE_DIGITS = re.compile(r"(?<!\d)\d{9}(?!\d)")
+# Nine digits, also as written on letters and passes (123.456.782, 123 456 782).
+NINE_DIGITS = re.compile(r"(?<!\d)\d{3}[. ]?\d{3}[. ]?\d{3}(?!\d)")
 
 
-def _mask_text(text: str) -> str:
-    return NINE_DIGITS.sub(lambda m: mask_bsn(m.group()) if bsn_problem(m.group()) is None else m.group(), text)
+def _masked(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return mask_bsn(digits) if bsn_problem(digits) is None else match.group()
+
+
+def mask_text(text: str) -> str:
+    """`text` with every number that passes the BSN eleven-test masked (the last three digits kept)."""
+    return NINE_DIGITS.sub(_masked, text)
 
 
 def _mask(value: Any) -> Any:
     if isinstance(value, str):
-        return _mask_text(value)
+        return mask_text(value)
+    if isinstance(value, bytes):
+        return mask_text(value.decode("utf-8", "replace"))
+    if isinstance(value, int) and not isinstance(value, bool):
+        masked = mask_text(str(value))
+        return value if masked == str(value) else masked
     if isinstance(value, dict):
-        return {key: _mask(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_mask(item) for item in value)
-    return value
+        return {_mask(key): _mask(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return (
+            [_mask(item) for item in value]
+            if isinstance(value, (set, frozenset))
+            else type(value)(_mask(item) for item in value)
+        )
+    if isinstance(value, (float, bool)) or value is None:
+        return value
+    return mask_text(repr(value))
+
+
+class MaskBsns(logging.Filter):
+    """The same safety net for everything logged through the standard library (the Temporal SDK,
+    httpx, uvicorn, alembic): the message is rendered first, then masked, on every handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = mask_text(record.getMessage())
+        record.args = None
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = mask_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+def mask_stdlib_logging() -> None:
+    """Put the mask on the root logger's handlers (and on any handler added later through
+    `logging.basicConfig`) so no handler writes a clear BSN."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    for handler in root.handlers:
+        if not any(isinstance(existing, MaskBsns) for existing in handler.filters):
+            handler.addFilter(MaskBsns())
 
 
 def mask_bsns(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> dict[str, Any]:
@@ -34,6 +76,7 @@ def mask_bsns(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) 
 
 
 def configure_logging(level: str = "INFO", stream=None) -> None:
+    mask_stdlib_logging()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

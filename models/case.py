@@ -1,13 +1,27 @@
 """A former participant's small old-age pension: one case under automatic transfer."""
 
+import unicodedata
 from datetime import date
-from typing import Self
+from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from models.bsn import Bsn
+from models.bsn import Bsn, bsn_problem
 from models.dates import LegalDate
 from models.money import Money
+
+
+def to_case_id(value: Any) -> str:
+    """A case id names a case in workflow ids, logs and reports: printable text only, and never
+    a BSN (one that passes the eleven-test would end up in all of those)."""
+    if any(unicodedata.category(char).startswith("C") for char in value):
+        raise ValueError("must not contain control characters")
+    if bsn_problem(value.strip()) is None:
+        raise ValueError("must not be a BSN (it would appear in workflow ids, logs and reports)")
+    return value
+
+
+CaseId = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(to_case_id)]
 
 
 class PensionCase(BaseModel):
@@ -15,7 +29,7 @@ class PensionCase(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    case_id: str = Field(min_length=1, max_length=64)
+    case_id: CaseId
     bsn: Bsn
     birth_date: LegalDate
     participation_end: LegalDate

@@ -6,13 +6,17 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator, PlainSerializer
 
 CENT = Decimal("0.01")
+# No small pension, threshold, transfer value or buy-out comes near this; a larger amount is a typo or an attack.
+MOST = Decimal("10000000.00")
 
 
 def to_money(value: Any) -> Decimal:
     """Parse euros from a string, int, Decimal or JSON number; refuse what is not money.
 
     A float is accepted only through its shortest repr (312.4 -> "312.4"), so a JSON number
-    keeps the value the author wrote. More than two decimals is refused, never rounded.
+    keeps the value the author wrote. More than two decimals is refused, never rounded; so are
+    exponent forms (1e3), signs (-0.00 too) and amounts of ten million or more. A refusal never
+    repeats the value: it may be personal data in a wrong column.
     """
     if isinstance(value, bool):
         raise ValueError("must be an amount in euros, not a boolean")
@@ -20,17 +24,21 @@ def to_money(value: Any) -> Decimal:
         value = repr(value)
     if isinstance(value, str):
         value = value.strip()
+        if any(sign in value for sign in "eE"):
+            raise ValueError("must be written as digits with at most two decimals (no exponent)")
     try:
         amount = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise ValueError(f"{value!r} is not an amount in euros") from None
+        raise ValueError("is not an amount in euros") from None
     if not amount.is_finite():
-        raise ValueError(f"{value!r} is not an amount in euros")
+        raise ValueError("is not an amount in euros")
+    if amount.is_signed():
+        raise ValueError("must not be negative (nor carry a minus sign)")
+    if amount >= MOST:
+        raise ValueError("is implausibly large (ten million euros or more)")
     exponent = amount.as_tuple().exponent  # an int for a finite amount
     if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(CENT):
-        raise ValueError(f"{value} has more than two decimals")
-    if amount < 0:
-        raise ValueError(f"{value} is negative")
+        raise ValueError("has more than two decimals")
     return amount.quantize(CENT)
 
 

@@ -31,6 +31,8 @@ def read_json(path: Path) -> Any:
     except json.JSONDecodeError as error:
         reason = f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
         raise InvalidInput([Problem(path="", reason=reason)], source=str(path)) from None
+    except RecursionError:
+        raise InvalidInput([Problem(path="", reason="not valid JSON: nested too deeply")], source=str(path)) from None
 
 
 def rule_problems(scenario: Scenario) -> list[Problem]:

@@ -94,14 +94,34 @@ def to_case_fields(raw: dict[str, str]) -> dict[str, Any]:
 
 
 def check_header(columns: list[str] | None, path: Path) -> None:
+    """The header names every required column once and nothing unknown. An unknown column is
+    counted, never named: a file without its header has personal data in its first line."""
     columns = columns or []
     problems = [
         Problem(path="header", reason=f"missing column {name!r}") for name in REQUIRED_COLUMNS if name not in columns
     ]
     known = set(REQUIRED_COLUMNS + OPTIONAL_COLUMNS)
-    problems += [Problem(path="header", reason=f"unknown column {name!r}") for name in columns if name not in known]
+    unknown = [name for name in columns if name not in known]
+    if unknown:
+        problems.append(
+            Problem(path="header", reason=f"{len(unknown)} unknown column(s) (is the first line the header?)")
+        )
+    twice = sorted({name for name in columns if name in known and columns.count(name) > 1})
+    problems += [Problem(path="header", reason=f"column {name!r} appears more than once") for name in twice]
     if problems:
         raise InvalidInput(problems, source=str(path))
+
+
+def check_reject_path(path: Path, reject_path: Path) -> None:
+    """The reject file is written from its first byte on: it may never be the input."""
+    same = reject_path.resolve() == path.resolve()
+    if not same and reject_path.exists():
+        same = reject_path.samefile(path)
+    if same:
+        raise InvalidInput(
+            [Problem(path="--rejects", reason="is the input file itself: the import would overwrite it")],
+            source=str(path),
+        )
 
 
 def read_rows(reader: csv.DictReader, rejects: Rejects, report: ImportReport) -> Iterator[Row]:
@@ -215,6 +235,8 @@ async def import_entitlements(
     batch_size: int = 2000,
 ) -> ImportReport:
     report = ImportReport(reject_file=reject_path)
+    if path.exists():
+        check_reject_path(path, reject_path)
     try:
         source = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
