@@ -51,7 +51,6 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
 
 def unavailable(error: BaseException) -> str | None:
     """What to tell the user when `error` means a service is not there; None when it does not."""
-    from sqlalchemy.exc import OperationalError
     from temporalio.service import RPCError, RPCStatusCode
 
     address = os.environ.get("WKP_TEMPORAL_ADDRESS", "localhost:7233")
@@ -62,7 +61,7 @@ def unavailable(error: BaseException) -> str | None:
         return temporal
     if isinstance(error, RuntimeError) and "client connect" in str(error).lower():
         return temporal
-    if isinstance(error, OperationalError):
+    if type(error).__name__ == "OperationalError" and type(error).__module__.startswith("sqlalchemy"):
         return "the administration database is not reachable: check WKP_DATABASE_URL and that the server runs"
     if isinstance(error, ConnectionError | TimeoutError | asyncio.TimeoutError):
         return f"a service did not answer ({type(error).__name__}): is the stack up (`wkp up`)?"

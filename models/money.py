@@ -7,7 +7,7 @@ from pydantic import BeforeValidator, PlainSerializer
 
 CENT = Decimal("0.01")
 # No small pension, threshold, transfer value or buy-out comes near this; a larger amount is a typo or an attack.
-MOST = Decimal("10000000.00")
+MOST = Decimal("100000000.00")
 
 
 def to_money(value: Any) -> Decimal:
@@ -15,7 +15,7 @@ def to_money(value: Any) -> Decimal:
 
     A float is accepted only through its shortest repr (312.4 -> "312.4"), so a JSON number
     keeps the value the author wrote. More than two decimals is refused, never rounded; so are
-    exponent forms (1e3), signs (-0.00 too) and amounts of ten million or more. A refusal never
+    exponent forms (1e3), signs (-0.00 too) and amounts of a hundred million or more. A refusal never
     repeats the value: it may be personal data in a wrong column.
     """
     if isinstance(value, bool):
@@ -35,7 +35,7 @@ def to_money(value: Any) -> Decimal:
     if amount.is_signed():
         raise ValueError("must not be negative (nor carry a minus sign)")
     if amount >= MOST:
-        raise ValueError("is implausibly large (ten million euros or more)")
+        raise ValueError("is implausibly large (a hundred million euros or more)")
     exponent = amount.as_tuple().exponent  # an int for a finite amount
     if isinstance(exponent, int) and exponent < -2 and amount != amount.quantize(CENT):
         raise ValueError("has more than two decimals")

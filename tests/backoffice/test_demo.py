@@ -64,10 +64,6 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
         with urllib.request.urlopen(failed, timeout=30) as response:
             assert not json.load(response).get("executions"), "a demo case failed"
 
-        again = run_demo()
-        assert "started 0 cases (40 were running already)" in again.stdout
-        assert f"worker     already listening on port {ports['metrics']}" in again.stdout  # not a second one
-
         # The worker's Prometheus endpoint: the SDK's metrics and the engine's own.
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['metrics']}/metrics", timeout=30) as response:
             metrics = response.read().decode()
@@ -76,6 +72,9 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
         assert started == 40, metrics
         assert re.search(r'^wkp_payments\S*status="accepted"\S* \d', metrics, re.MULTILINE), metrics
         assert re.search(r'^wkp_register_queries\S*result="answered"\S* \d', metrics, re.MULTILINE), metrics
+
+        again = run_demo()
+        assert "started 0 cases (40 were running already)" in again.stdout
 
         def wkp(*args: str) -> subprocess.CompletedProcess:
             return subprocess.run([WKP, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
@@ -94,6 +93,9 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
 
         # The Temporal UI in a real Chromium shows the case's input decoded by the codec server.
         asyncio.run(ui_shows_decoded_input(ports["ui"], tmp_path))
+
+        up = wkp("up", "--detach")  # everything runs: nothing is started twice, the worker neither
+        assert up.returncode == 0 and f"worker     already listening on port {ports['metrics']}" in up.stdout, up.stdout
     finally:
         down = subprocess.run([WKP, "down"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60)
     assert "temporal" in down.stdout and not (tmp_path / ".wkp" / "stack.json").exists()
