@@ -2,6 +2,7 @@
 from configuration, graceful shutdown on SIGINT/SIGTERM. Run: `python worker.py` or `wkp worker`."""
 
 import asyncio
+import os
 import signal
 from contextlib import AsyncExitStack
 from datetime import timedelta
@@ -111,6 +112,7 @@ async def run_worker() -> None:
     from config.settings import get_settings
     from engine import connect_client, make_activities
 
+    os.umask(0o077)  # the administration's SQLite file and anything else it writes: owner only
     configure_logging()
     settings = get_settings()
     runtime = None

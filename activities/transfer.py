@@ -237,7 +237,8 @@ class TransferActivities:
             )
         if response.status_code >= 400:
             raise ApplicationError(
-                f"{payment.receiving_provider} refused the request ({response.status_code}): {response.text[:200]}",
+                # Never the body: a remote answer can echo personal data into logs and histories.
+                f"{payment.receiving_provider} refused the request ({response.status_code})",
                 type="PaymentRejected",
                 non_retryable=True,
             )

@@ -1,5 +1,7 @@
 """The `wkp` command line."""
 
+import os
+
 import typer
 
 from backoffice import errors
@@ -33,7 +35,12 @@ def codec_server() -> None:
 
 
 def main() -> None:
-    """The `wkp` entry point: the commands behind one error boundary (backoffice.errors.run)."""
+    """The `wkp` entry point: the commands behind one error boundary (backoffice.errors.run).
+
+    Everything wkp writes — WKP_HOME (0700), the administration's SQLite file and the dev
+    server's, reject files, audit exports, reports (0600) — holds personal data or points to it:
+    it is for the owner only, and so are the processes `wkp up` starts (they inherit the mask)."""
+    os.umask(0o077)
     errors.run(app)
 
 

@@ -93,10 +93,9 @@ def services(settings: Settings) -> list[Service]:
                 str(home / "register-spells.json"),
                 "--port",
                 str(port_of(settings.register_url)),
-                "--token",
-                settings.register_token,
             ],
             port_of(settings.register_url),
+            {"WKP_REGISTER_TOKEN": settings.register_token},  # never on the command line
         ),
         Service(
             "providers",
@@ -140,7 +139,8 @@ def pid_file(settings: Settings) -> Path:
 
 
 def ensure_world_files(settings: Settings) -> None:
-    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.home.chmod(0o700)  # one made by an earlier version may be open to everyone
     spells, providers = settings.home / "register-spells.json", settings.home / "providers.json"
     if not spells.exists():
         spells.write_text("[]")

@@ -1,37 +1,24 @@
 """The bare baseline of bench/wave.py: a workflow that runs K no-op activities one after the
 other, and a worker for it (run as its own process, like the engine's worker), as the engine's
 is built: the same workflow cache and activity slots, the same sandbox, payloads encrypted with
-WKP_PAYLOAD_KEYS, metrics on WKP_METRICS_PORT."""
+WKP_PAYLOAD_KEYS, metrics on WKP_METRICS_PORT. Run as `python -m bench.bare` (the sandbox imports
+the workflow's module by its name, which a script's `__main__` does not have)."""
 
 import asyncio
 import os
 import signal
 import sys
-from datetime import timedelta
 
-from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from bench.bare_workflow import BareWorkflow, no_op
 from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
 from config.temporal_runtime import metrics_runtime
 from worker import MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, SANDBOX
 
 TASK_QUEUE = "bench-bare"
-
-
-@activity.defn
-async def no_op() -> None:
-    return None
-
-
-@workflow.defn
-class BareWorkflow:
-    @workflow.run
-    async def run(self, activities: int) -> None:
-        for _ in range(activities):
-            await workflow.execute_activity(no_op, start_to_close_timeout=timedelta(seconds=30))
 
 
 async def serve(address: str) -> None:

@@ -118,6 +118,13 @@ def worker_processes(count: int, command: list[str], env: dict, log: Path) -> tu
     return processes, ports
 
 
+def alive(processes: list[subprocess.Popen], log: Path) -> None:
+    """A worker that died makes the run fail at once rather than wait for ever."""
+    for process in processes:
+        if process.poll() is not None:
+            raise RuntimeError(f"a worker process exited (code {process.returncode}); see {log}")
+
+
 def stop_all(processes: list[subprocess.Popen]) -> None:
     for process in processes:
         process.terminate()
@@ -185,6 +192,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
 
             async def all_closed() -> bool:
                 nonlocal open_cases
+                alive(processes, workdir / "worker.log")
                 paid = len(providers_app.state.ledger)
                 now_open = await running(client, "OutgoingSmallPensionTransfer")
                 open_cases = max(open_cases, now_open)
@@ -222,7 +230,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
 async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int) -> dict:
     address = env.client.service_client.config.target_host
     bare_env = {**os.environ, "WKP_TEMPORAL_ADDRESS": address, "WKP_PAYLOAD_KEYS": KEYS.to_json()}
-    command = [sys.executable, str(ROOT / "bench" / "bare.py")]
+    command = [sys.executable, "-m", "bench.bare"]
     processes, ports = worker_processes(workers, command, bare_env, workdir / "bare.log")
     open_workflows = 0
     try:
@@ -238,6 +246,7 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
 
         async def all_done() -> bool:
             nonlocal open_workflows
+            alive(processes, workdir / "bare.log")
             left = await running(client, "BareWorkflow")
             open_workflows = max(open_workflows, left)
             print(f"\r  baseline: {n - left}/{n} done, {time.perf_counter() - started:.0f} s", end="", flush=True)

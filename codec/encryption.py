@@ -78,6 +78,13 @@ class EncryptionCodec(PayloadCodec):
         self.ciphers = {key_id: AESGCM(key) for key_id, key in ring.keys.items()}
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return self.encode_now(payloads)
+
+    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+        return self.decode_now(payloads)
+
+    def encode_now(self, payloads: Sequence[Payload]) -> list[Payload]:
+        """Encrypt (synchronously: the codec server runs it off its event loop)."""
         key_id = self.ring.current
         cipher = self.ciphers[key_id]
         encoded = []
@@ -88,7 +95,7 @@ class EncryptionCodec(PayloadCodec):
             encoded.append(Payload(metadata={"encoding": ENCODING, KEY_ID: key_id.encode()}, data=data))
         return encoded
 
-    async def decode(self, payloads: Sequence[Payload]) -> list[Payload]:
+    def decode_now(self, payloads: Sequence[Payload]) -> list[Payload]:
         decoded = []
         for payload in payloads:
             if payload.metadata.get("encoding") != ENCODING:

@@ -6,6 +6,7 @@ users' access tokens) or, for the embedded stack's own UI, in the path (`/t/TOKE
 browser's CORS preflight carries no credentials, so only it passes without a token.
 """
 
+import asyncio
 import hmac
 
 from fastapi import FastAPI, Header, Request
@@ -17,6 +18,45 @@ from temporalio.api.common.v1 import Payloads
 from codec.encryption import EncryptionCodec, UnknownKey, configured_key_ring
 from config.logging import get_logger
 
+# The UI sends a page of payloads at a time; far more than that is a mistake or an attack, and
+# is refused before it is read (a 50 MB request took 25 s and 1.4 GB before this limit).
+MAX_BODY_BYTES = 4 * 1024 * 1024
+
+
+class Refused(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused once it passes MAX_BODY_BYTES (by its header or as it streams)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Refused(413, f"payloads: the request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise Refused(413, f"payloads: the request is larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+    return bytes(body)
+
+
+def transform_now(codec: EncryptionCodec, body: bytes, decode: bool) -> str:
+    """Parse, decrypt or encrypt, and write back: CPU work, run in a thread. An error never
+    repeats what was sent (it may be personal data, or a probe)."""
+    try:
+        payloads = json_format.Parse(body.decode("utf-8"), Payloads())
+    except (json_format.ParseError, UnicodeDecodeError, RecursionError):
+        raise Refused(400, "payloads: not Temporal's JSON payload form") from None
+    try:
+        result = (codec.decode_now if decode else codec.encode_now)(list(payloads.payloads))
+    except UnknownKey as error:
+        raise Refused(422, str(error)) from None
+    except Exception:  # a tampered or truncated ciphertext; say nothing about its content
+        raise Refused(422, "payloads: cannot be decrypted") from None
+    return json_format.MessageToJson(Payloads(payloads=result))
+
 
 def create_codec_app(codec: EncryptionCodec, tokens: list[str], ui_origins: list[str]) -> FastAPI:
     if not tokens:
@@ -27,7 +67,7 @@ def create_codec_app(codec: EncryptionCodec, tokens: list[str], ui_origins: list
         raise ValueError(
             "WKP_CODEC_TOKENS (or WKP_HOME/codec-token): every token must be non-empty, printable and hold no space"
         )
-    app = FastAPI(title="wkp codec server", docs_url=None, redoc_url=None)
+    app = FastAPI(title="wkp codec server", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=ui_origins,
@@ -51,16 +91,11 @@ def create_codec_app(codec: EncryptionCodec, tokens: list[str], ui_origins: list
             log.warning("codec request refused", reason="no valid token", path=request.url.path.split("/")[-1])
             return JSONResponse({"error": "a valid codec token is required"}, status_code=401)
         try:
-            payloads = json_format.Parse(await request.body(), Payloads())
-        except json_format.ParseError as error:
-            return JSONResponse({"error": f"payloads: not Temporal's JSON payload form ({error})"}, status_code=400)
-        try:
-            result = await (codec.decode if decode else codec.encode)(list(payloads.payloads))
-        except UnknownKey as error:
-            return JSONResponse({"error": str(error)}, status_code=422)
-        except Exception:  # a tampered or truncated ciphertext; say nothing about its content
-            return JSONResponse({"error": "payloads: cannot be decrypted"}, status_code=422)
-        return Response(json_format.MessageToJson(Payloads(payloads=result)), media_type="application/json")
+            # Off the event loop: one large request must not hold up the others.
+            answer = await asyncio.to_thread(transform_now, codec, await read_body(request), decode)
+        except Refused as refused:
+            return JSONResponse({"error": refused.message}, status_code=refused.status)
+        return Response(answer, media_type="application/json")
 
     @app.post("/decode")
     async def decode(request: Request, authorization: str | None = Header(default=None)) -> Response:

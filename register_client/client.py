@@ -33,11 +33,10 @@ def retry_after_seconds(response: httpx.Response) -> float | None:
 
 
 def error_text(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:200]
-    return str(body.get("error") or body.get("detail") or body)
+    """What a refusal may say of the register's answer: its status only. The body is never
+    copied into an error: it ends up in logs and workflow histories, and a register that echoes
+    the request would put a BSN there."""
+    return response.reason_phrase or "no reason given"
 
 
 # Stay this far below the rate agreed with the register: timing jitter on the way must not

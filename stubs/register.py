@@ -2,7 +2,7 @@
 service answering "does this BSN accrue pension, and where" as of a date, from accrual spells.
 
 The BSN travels in the request body, never in a URL, so that access logs cannot hold it.
-Run alone: `python -m stubs.register --spells spells.json --port 8301 --token T`.
+Run alone: `WKP_REGISTER_TOKEN=T python -m stubs.register --spells spells.json --port 8301`.
 """
 
 import argparse
@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import json
 import math
+import os
 import random
 import time
 from collections.abc import Callable
@@ -165,7 +166,9 @@ def main() -> None:
     )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8301)
-    parser.add_argument("--token", default=RegisterConfig().token)
+    # The token comes from the environment (WKP_REGISTER_TOKEN), not the command line, where any
+    # local user could read it in the process list; --token stays for running the stub by hand.
+    parser.add_argument("--token", default=os.environ.get("WKP_REGISTER_TOKEN", RegisterConfig().token))
     parser.add_argument("--capacity-rps", type=float, default=None)
     parser.add_argument("--error-rate", type=float, default=0.0)
     parser.add_argument("--latency-ms", type=int, default=0)

@@ -142,3 +142,14 @@ def test_nothing_stored_was_lost(home):
         [WKP, "admin", "import", "good.csv", "--no-progress"], capture_output=True, text=True, cwd=folder, env=env
     )
     assert again.returncode == 0 and "1 unchanged" in again.stdout, again.stdout + again.stderr
+
+
+def test_what_wkp_writes_is_for_its_owner_only(home):
+    """WKP_HOME 0700; the administration's database and a reject file 0600 (they hold personal data)."""
+    folder, env = home
+    assert (folder / ".wkp").stat().st_mode & 0o777 == 0o700
+    assert (folder / ".wkp" / "administration.db").stat().st_mode & 0o777 == 0o600
+    (folder / "one-bad.csv").write_text(HEADER + f"B-1,{BSN},1985-02-14,2021-03-31,2052-02-14,-1\n")
+    subprocess.run([WKP, "admin", "import", "one-bad.csv", "--no-progress"], cwd=folder, env=env, capture_output=True)
+    rejects = next(folder.glob("one-bad*rejects*"))
+    assert rejects.stat().st_mode & 0o777 == 0o600 and BSN not in rejects.read_text()

@@ -54,3 +54,26 @@ def test_bad_key_configuration_is_refused_naming_the_setting():
         KeyRing.from_json(KeyRing({"a": bytes(32), "b": bytes(32)}, "a").to_json(), None)
     with pytest.raises(ValueError, match="WKP_PAYLOAD_KEY_ID: 'c' is not one of the keys"):
         KeyRing.from_json(KeyRing({"a": bytes(32), "b": bytes(32)}, "a").to_json(), "c")
+
+
+async def test_a_failure_is_encrypted_message_and_stack_trace_alike():
+    """A step that failed with personal data in its message (a remote answer echoing a BSN) leaves
+    none in the history: the converter moves message and stack trace into an encrypted payload,
+    and the codec gives them back to whoever holds the key."""
+    from temporalio.api.failure.v1 import Failure
+    from temporalio.exceptions import ApplicationError
+
+    from codec.converter import encrypted_converter
+
+    converter = encrypted_converter(KeyRing({"k1": secrets.token_bytes(32)}, "k1"))
+    try:
+        raise ApplicationError("register answered 503: no spell for 111222333", type="RegisterUnavailable")
+    except ApplicationError as raised:
+        error = raised
+    failure = Failure()
+    await converter.encode_failure(error, failure)
+    stored = failure.SerializeToString()
+    assert b"111222333" not in stored and b"register answered" not in stored
+    assert failure.message == "Encoded failure" and failure.application_failure_info.type == "RegisterUnavailable"
+    decoded = await converter.decode_failure(failure)
+    assert "111222333" in str(decoded)

@@ -90,3 +90,21 @@ async def test_an_empty_or_blank_token_is_refused_at_configuration_and_tokens_ma
             assert response.status_code == 401, header
         ok = await client.post("/decode", content=body, headers={"Authorization": f"Bearer {TOKEN}"})
         assert ok.status_code == 200
+
+
+async def test_hostile_requests_get_a_short_refusal_that_repeats_nothing():
+    """An oversized body is refused before it is read in full; a malformed or non-UTF-8 body
+    gets 400 without its content echoed; the API's documentation is not served."""
+    from codec.server import MAX_BODY_BYTES
+
+    client, _codec = await client_and_codec()
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    async with client:
+        oversized = await client.post("/decode", content=b"{" + b" " * MAX_BODY_BYTES + b"}", headers=auth)
+        malformed = await client.post("/decode", content='{"payloads": "111222333 <script>"}', headers=auth)
+        not_utf8 = await client.post("/decode", content=b"\xff\xfe\x00", headers=auth)
+        docs = [await client.get(path) for path in ("/docs", "/redoc", "/openapi.json")]
+    assert oversized.status_code == 413
+    assert malformed.status_code == not_utf8.status_code == 400
+    assert "111222333" not in malformed.text and "script" not in malformed.text
+    assert all(answer.status_code == 404 for answer in docs)
