@@ -17,9 +17,10 @@ from typing import ParamSpec, TypeVar
 
 import click
 import typer
+from pydantic import ValidationError
 
 from config.logging import mask_text
-from models.problems import InvalidInput
+from models.problems import InvalidInput, Problem, problems_from
 from rules.thresholds import MissingThreshold
 
 P = ParamSpec("P")
@@ -43,10 +44,25 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
             return command(*args, **kwargs)
         except InvalidInput as error:
             raise fail(error.one_line()) from None
+        except ValidationError as error:  # before ValueError: its text holds the input
+            raise fail(validation_line(error)) from None
         except (MissingThreshold, LookupError, ValueError) as error:
             raise fail(str(error)) from None
 
     return wrapper
+
+
+def validation_line(error: ValidationError) -> str:
+    """A pydantic refusal as one line naming the field and the rule, never the input (pydantic's
+    own text repeats it: a secret in a setting, a BSN in a field). Settings are named by their
+    environment variable."""
+    problems = problems_from(error)
+    if error.title == "Settings":
+        problems = [
+            Problem(path=f"WKP_{problem.path.split('.')[0].upper()}", reason=problem.reason) for problem in problems
+        ]
+        return InvalidInput(problems, source="configuration").one_line()
+    return InvalidInput(problems).one_line()
 
 
 def unavailable(error: BaseException) -> str | None:
@@ -89,6 +105,9 @@ def outcome(app: typer.Typer, argv: list[str], debug: bool) -> int:
     except InvalidInput as error:
         print(f"error: {mask_text(error.one_line())}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ValidationError as error:
+        print(f"error: {mask_text(validation_line(error))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except MissingThreshold as error:
         print(f"error: {mask_text(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -99,6 +118,10 @@ def outcome(app: typer.Typer, argv: list[str], debug: bool) -> int:
         if debug:
             print(mask_text("".join(traceback.format_exception(error))), file=sys.stderr)
         reason = unavailable(error)
+        if reason is None and isinstance(error, ValueError) and str(error).startswith("WKP_"):
+            # A configuration refusal of ours: it names the variable and the rule, never the value.
+            print(f"error: configuration: {mask_text(str(error))}", file=sys.stderr)
+            return EXIT_BAD_INPUT
         if reason is None:
             reason = f"unexpected failure ({type(error).__name__}); run again with --debug to see where"
         print(f"error: {reason}", file=sys.stderr)

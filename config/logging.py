@@ -3,27 +3,13 @@
 masked in every logged string before it is written."""
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
 
-from models.bsn import bsn_problem, mask_bsn
-
-# Nine digits, also as written on letters and passes (123.456.782, 123 456 782).
-NINE_DIGITS = re.compile(r"(?<!\d)\d{3}[. ]?\d{3}[. ]?\d{3}(?!\d)")
-
-
-def _masked(match: re.Match[str]) -> str:
-    digits = re.sub(r"\D", "", match.group())
-    return mask_bsn(digits) if bsn_problem(digits) is None else match.group()
-
-
-def mask_text(text: str) -> str:
-    """`text` with every number that passes the BSN eleven-test masked (the last three digits kept)."""
-    return NINE_DIGITS.sub(_masked, text)
+from models.bsn import mask_text
 
 
 def _mask(value: Any) -> Any:

@@ -1,5 +1,6 @@
 """The citizen service number (burgerservicenummer, BSN) and how it may be shown."""
 
+import re
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -35,6 +36,21 @@ def to_bsn(value: Any) -> str:
 def mask_bsn(bsn: str) -> str:
     """What logs and reports may show of a BSN: the last three digits only."""
     return "******" + bsn[-3:] if len(bsn) >= 3 else "*" * len(bsn)
+
+
+# Nine digits, also as written on letters and passes (123.456.782, 123 456 782).
+NINE_DIGITS = re.compile(r"(?<!\d)\d{3}[. ]?\d{3}[. ]?\d{3}(?!\d)")
+
+
+def _masked(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group())
+    return mask_bsn(digits) if bsn_problem(digits) is None else match.group()
+
+
+def mask_text(text: str) -> str:
+    """`text` with every number that passes the BSN eleven-test masked (the last three digits
+    kept): the safety net of logs, error lines and reject files."""
+    return NINE_DIGITS.sub(_masked, text)
 
 
 Bsn = Annotated[str, BeforeValidator(to_bsn)]

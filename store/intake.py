@@ -6,6 +6,7 @@ batch its own transaction. Importing the same file again changes nothing, and a 
 case_id is already known with other data is rejected rather than silently overwritten.
 """
 
+import codecs
 import csv
 import hashlib
 from collections.abc import Callable, Iterator
@@ -16,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import insert, select
 
+from models.bsn import mask_text
 from models.case import PensionCase
 from models.problems import InvalidInput, Problem, problems_from
 from models.spreadsheet import SafeWriter
@@ -26,6 +28,11 @@ REQUIRED_COLUMNS = ["case_id", "bsn", "birth_date", "participation_end", "pensio
 OPTIONAL_COLUMNS = ["net_pension", "emigrated_eu_notified", "consent_to_buyout", "death_date"]
 REJECT_COLUMNS = ["line", "case_id", "field", "reason"]
 TRUE, FALSE = {"true", "1", "yes", "ja", "j", "y"}, {"false", "0", "no", "nee", "n"}
+# No field of an export comes near this: a longer cell is a broken export or an attack, and its
+# row is rejected. The parser itself takes cells up to 16 MiB, so that such a row is a rejection,
+# never a crash of the whole import.
+MAX_CELL = 500
+csv.field_size_limit(16 * 1024 * 1024)
 COMPARED = [
     "participation_end",
     "pension_date",
@@ -65,7 +72,9 @@ class Rejects:
     count: int = 0
 
     def add(self, line: int, case_id: str, path: str, reason: str) -> None:
-        self.writer.writerow([line, case_id, path, reason])
+        # The case id as the file has it, but never a BSN and never a whole oversized cell.
+        shown = mask_text(case_id) if len(case_id) <= 64 else ""
+        self.writer.writerow([line, shown, path, reason])
         self.rows.add(line)
         self.count += 1
 
@@ -112,6 +121,30 @@ def check_header(columns: list[str] | None, path: Path) -> None:
         raise InvalidInput(problems, source=str(path))
 
 
+def check_encoding(path: Path) -> None:
+    """The whole file is UTF-8 text, checked before anything is stored: a bad byte deep in an
+    export would otherwise stop the import half-way."""
+    line = 1
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    with open(path, "rb") as source:
+        while chunk := source.read(1024 * 1024):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                line += chunk[: error.start].count(b"\n")
+                raise InvalidInput(
+                    [Problem(path=f"line {line}", reason="is not UTF-8 text; nothing was imported")], source=str(path)
+                ) from None
+            line += chunk.count(b"\n")
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InvalidInput(
+            [Problem(path=f"line {line}", reason="ends in the middle of a character; nothing was imported")],
+            source=str(path),
+        ) from None
+
+
 def check_reject_path(path: Path, reject_path: Path) -> None:
     """The reject file is written from its first byte on: it may never be the input."""
     same = reject_path.resolve() == path.resolve()
@@ -133,6 +166,11 @@ def read_rows(reader: csv.DictReader, rejects: Rejects, report: ImportReport) ->
             continue
         if any(value is None for value in raw.values()):
             rejects.add(line, raw.get("case_id") or "", "", "fewer fields than the header has columns")
+            continue
+        oversized = [name for name, value in raw.items() if len(value) > MAX_CELL]
+        if oversized:
+            for name in oversized:
+                rejects.add(line, raw.get("case_id") or "", name, f"holds more than {MAX_CELL} characters")
             continue
         try:
             yield Row(line, PensionCase.model_validate(to_case_fields(raw)))
@@ -235,8 +273,9 @@ async def import_entitlements(
     batch_size: int = 2000,
 ) -> ImportReport:
     report = ImportReport(reject_file=reject_path)
-    if path.exists():
+    if path.is_file():
         check_reject_path(path, reject_path)
+        check_encoding(path)
     try:
         source = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
     except (FileNotFoundError, IsADirectoryError, PermissionError) as error:
@@ -249,30 +288,46 @@ async def import_entitlements(
         writer = SafeWriter(reject_file)
         writer.writerow(REJECT_COLUMNS)
         rejects = Rejects(writer)
-        seen: dict[str, tuple[int, bytes]] = {}  # case_id -> (first line, digest of its data)
-        batch: list[Row] = []
-        for row in read_rows(reader, rejects, report):
-            digest = hashlib.blake2b(row.case.model_dump_json().encode(), digest_size=16).digest()
-            first = seen.get(row.case.case_id)
-            if first is not None:
-                if first[1] != digest:
-                    rejects.add(
-                        row.line,
-                        row.case.case_id,
-                        "case_id",
-                        f"appears again with other data (first on line {first[0]})",
-                    )
-                else:
-                    report.unchanged += 1
-                continue
-            seen[row.case.case_id] = (row.line, digest)
-            batch.append(row)
-            if len(batch) >= batch_size:
-                await load_batch(admin, batch, rejects, report)
-                progress(report.rows)
-                batch = []
-        if batch:
-            await load_batch(admin, batch, rejects, report)
-        progress(report.rows)
+        try:
+            await load_rows(admin, read_rows(reader, rejects, report), rejects, report, progress, batch_size)
+        except csv.Error as error:
+            # The csv module's reasons hold no data ("line contains NUL", "field larger than ...").
+            report.rejected_rows, report.problems = len(rejects.rows), rejects.count
+            reason = f"is not CSV ({error}); before it: {report.summary()}"
+            raise InvalidInput([Problem(path=f"line {reader.line_num}", reason=reason)], source=str(path)) from None
     report.rejected_rows, report.problems = len(rejects.rows), rejects.count
     return report
+
+
+async def load_rows(
+    admin: Administration,
+    rows: Iterator[Row],
+    rejects: Rejects,
+    report: ImportReport,
+    progress: Callable[[int], None],
+    batch_size: int,
+) -> None:
+    """Good rows in batches of `batch_size`, each its own transaction; repeats within the file
+    counted once, a case_id again with other data rejected."""
+    seen: dict[str, tuple[int, bytes]] = {}  # case_id -> (first line, digest of its data)
+    batch: list[Row] = []
+    for row in rows:
+        digest = hashlib.blake2b(row.case.model_dump_json().encode(), digest_size=16).digest()
+        first = seen.get(row.case.case_id)
+        if first is not None:
+            if first[1] != digest:
+                rejects.add(
+                    row.line, row.case.case_id, "case_id", f"appears again with other data (first on line {first[0]})"
+                )
+            else:
+                report.unchanged += 1
+            continue
+        seen[row.case.case_id] = (row.line, digest)
+        batch.append(row)
+        if len(batch) >= batch_size:
+            await load_batch(admin, batch, rejects, report)
+            progress(report.rows)
+            batch = []
+    if batch:
+        await load_batch(admin, batch, rejects, report)
+    progress(report.rows)

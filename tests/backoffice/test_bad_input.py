@@ -19,6 +19,7 @@ from store.throwaway_postgres import free_port
 
 WKP = str(Path(sys.executable).parent / "wkp")
 BSN = "111222333"  # passes the eleven-test: it may appear in no output
+SECRET = "s3cr3t-codec-token"  # nor may a secret
 CASE = {
     "case_id": "C-1",
     "bsn": BSN,
@@ -41,6 +42,7 @@ class Bad:
     files: dict[str, str | bytes] = field(default_factory=dict)
     exit_code: int = 2
     says: str = ""  # a part of the one line
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def explain(name: str, says: str = "", **changes: str) -> "Bad":
@@ -86,6 +88,21 @@ BAD_INPUTS = [
         ["admin", "import", "export.csv", "--rejects", "export.csv"],
         {"export.csv": HEADER + f"C-1,{BSN},1985-02-14,2021-03-31,2052-02-14,312.40\n"},
     ),
+    # Settings holding a secret: the variable is named, the secret never shown.
+    Bad("malformed codec tokens", ["admin", "threshold", "list"], env={"WKP_CODEC_TOKENS": f"[{SECRET}"}),
+    Bad("a codec token with a space", ["codec-server"], env={"WKP_CODEC_TOKENS": f'["{SECRET} x"]'}),
+    Bad(
+        "a bad byte deep in the file",
+        ["admin", "import", "export.csv"],
+        {
+            "export.csv": (
+                HEADER
+                + "".join(f"X-{i},{BSN},1985-02-14,2021-03-31,2052-02-14,312.40\n" for i in range(3000))
+                + "X-bad,\xff,1985-02-14,2021-03-31,2052-02-14,312.40\n"
+            ).encode("latin-1")
+        },
+        says="line 3002: is not UTF-8 text; nothing was imported",
+    ),
     # Operator data.
     Bad("a threshold in exponent form", ["admin", "threshold", "set", "2026", "1e3", "--source", "x"]),
     Bad("a negative zero threshold", ["admin", "threshold", "set", "--source", "x", "--", "2026", "-0.00"]),
@@ -123,13 +140,13 @@ def test_refused_cleanly(bad: Bad, home):
     for name, content in bad.files.items():
         (work / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     before = {name: (work / name).read_bytes() for name in bad.files}
-    result = subprocess.run([WKP, *bad.args], capture_output=True, cwd=work, env=env, timeout=120)
+    result = subprocess.run([WKP, *bad.args], capture_output=True, cwd=work, env={**env, **bad.env}, timeout=120)
     out, err = result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
     assert result.returncode == bad.exit_code, (out, err)
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert "Traceback" not in out + err
-    assert BSN not in out + err
+    assert BSN not in out + err and SECRET not in out + err
     assert bad.says in lines[0]
     assert {name: (work / name).read_bytes() for name in bad.files} == before  # input unchanged
     assert BSN not in "".join(path.read_text(errors="replace") for path in work.glob("*rejects*"))

@@ -159,3 +159,26 @@ async def test_a_formula_like_cell_is_written_to_the_reject_file_as_text(admin, 
     assert report.rejected_rows == 1
     [reject] = rejects_of(tmp_path / "r.csv")
     assert reject["case_id"] == "'=HYPERLINK(1)"  # a spreadsheet shows it, never runs it
+
+
+async def test_an_oversized_cell_is_a_row_rejection_and_the_other_rows_load(admin, tmp_path):
+    """A 10 MB cell (a broken export) rejects its row, naming the column; the import goes on."""
+    path = write(
+        tmp_path,
+        "C-1,111222333,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n"
+        f"C-2,123456782,1985-02-14,2021-03-31,2052-02-14,{'9' * 10_000_000},,,,\n"
+        "C-3,100000009,1970-01-20,2015-06-30,2037-01-20,100.00,,,,\n",
+    )
+    report = await import_entitlements(admin, path, tmp_path / "rejects.csv")
+    assert (report.rows, report.loaded, report.rejected_rows) == (3, 2, 1)
+    [rejected] = rejects_of(tmp_path / "rejects.csv")
+    assert (rejected["line"], rejected["case_id"], rejected["field"]) == ("3", "C-2", "old_age_pension")
+    assert rejected["reason"] == "holds more than 500 characters"
+    assert await counts(admin) == (2, 2)
+
+
+async def test_a_case_id_that_is_a_bsn_is_masked_in_the_reject_file(admin, tmp_path):
+    write(tmp_path, "111222333,111222333,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n")
+    await import_entitlements(admin, tmp_path / "export.csv", tmp_path / "rejects.csv")
+    text = (tmp_path / "rejects.csv").read_text()
+    assert "111222333" not in text and "******333" in text and "must not be a BSN" in text
