@@ -6,16 +6,20 @@ Exported histories stay as Temporal stores them: payloads encrypted. Replaying o
 needs the payload keys (WKP_PAYLOAD_KEYS), as reading them in the UI does.
 """
 
+import asyncio
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
 from backoffice.html import REPORTS
+from codec.encryption import KEY_ID
 from models.ledger import AuditStep
 from models.problems import InvalidInput, Problem
 from models.steps import COMPUTE_TRANSFER_VALUE
@@ -67,15 +71,78 @@ def read_export(path: Path) -> Export:
             [Problem(path="", reason="not JSON (nested too deeply, or not UTF-8)")], source=str(path)
         ) from None
     if isinstance(data, dict) and data.get("format") == EXPORT_FORMAT:
-        workflow_id = data["workflow_id"]
-        histories = [WorkflowHistory.from_json(workflow_id, run) for run in data["runs"]]
-        return Export(workflow_id, histories, [AuditStep.model_validate(step) for step in data.get("audit", [])])
+        workflow_id, runs = data.get("workflow_id"), data.get("runs")
+        if not isinstance(workflow_id, str) or not isinstance(runs, list) or not runs:
+            raise InvalidInput(
+                [Problem(path="runs", reason="an export names its workflow_id and holds at least one run")],
+                source=str(path),
+            )
+        histories = [parsed_history(workflow_id, run, f"runs[{n}]", path) for n, run in enumerate(runs)]
+        try:
+            trail = [AuditStep.model_validate(step) for step in data.get("audit", [])]
+        except (ValueError, TypeError):
+            raise InvalidInput(
+                [Problem(path="audit", reason="is not a list of audit rows")], source=str(path)
+            ) from None
+        return Export(workflow_id, histories, trail)
     if isinstance(data, dict) and isinstance(data.get("events"), list) and data["events"]:
-        return Export(path.stem, [WorkflowHistory.from_json(path.stem, data)], None)
+        return Export(path.stem, [parsed_history(path.stem, data, "events", path)], None)
     raise InvalidInput(
         [Problem(path="format", reason=f"neither a {EXPORT_FORMAT} file nor a Temporal history (no 'events')")],
         source=str(path),
     )
+
+
+def parsed_history(workflow_id: str, run: Any, where: str, path: Path) -> WorkflowHistory:
+    """One recorded run, checked before it is replayed: the SDK's core panics, and a replay
+    then hangs, on a history that does not start with its start event or skips events."""
+
+    def refuse(reason: str) -> InvalidInput:
+        return InvalidInput([Problem(path=where, reason=reason)], source=str(path))
+
+    try:
+        history = WorkflowHistory.from_json(workflow_id, run)
+    except Exception:  # noqa: BLE001 - any shape the protobuf parser refuses
+        raise refuse("is not a Temporal history") from None
+    events = history.events
+    if not events or events[0].event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+        raise refuse("does not begin with its WorkflowExecutionStarted event")
+    if [event.event_id for event in events] != list(range(1, len(events) + 1)):
+        raise refuse("its event ids are not 1, 2, 3, … without gaps")
+    if any(event.event_type == EventType.EVENT_TYPE_UNSPECIFIED for event in events):
+        raise refuse("holds an event of no known type")
+    known = {getattr(definition, "__temporal_workflow_definition").name for definition in known_workflows()}
+    started = events[0].workflow_execution_started_event_attributes.workflow_type.name
+    if started not in known:
+        raise refuse("is the history of a workflow type this engine does not have")
+    return history
+
+
+def foreign_keys(histories: list[WorkflowHistory], known: set[str]) -> list[str]:
+    """The payload keys a recorded history was encrypted with that are not configured: its
+    replay could not read its inputs (and the reason would be encrypted as well)."""
+    used = {
+        payload.metadata[KEY_ID].decode()
+        for history in histories
+        for payload in history.events[0].workflow_execution_started_event_attributes.input.payloads
+        if KEY_ID in payload.metadata
+    }
+    return sorted(used - known)
+
+
+def known_workflows() -> list:
+    from worker import WORKFLOWS
+
+    return WORKFLOWS
+
+
+# A replay that takes longer than this is stuck (the SDK's core can hang on a history it cannot
+# follow): it ends with a clear message instead.
+REPLAY_LIMIT_S = 120
+
+
+class ReplayStuck(RuntimeError):
+    pass
 
 
 @dataclass
@@ -104,17 +171,24 @@ class ReplayVerdict:
 async def replay(
     histories: list[WorkflowHistory], converter: DataConverter, workflows: list | None = None
 ) -> ReplayVerdict:
-    if workflows is None:
-        from worker import WORKFLOWS
+    from config.temporal_runtime import quiet_runtime
 
-        workflows = WORKFLOWS
-    replayer = Replayer(workflows=workflows, data_converter=converter)
+    # The quiet runtime: the core's warnings about the task it fails on a divergence would
+    # otherwise go to stdout beside the verdict.
+    replayer = Replayer(workflows=workflows or known_workflows(), data_converter=converter, runtime=quiet_runtime())
 
     async def each():
         for history in histories:
             yield history
 
-    outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
+    try:
+        outcome = await asyncio.wait_for(
+            replayer.replay_workflows(each(), raise_on_replay_failure=False), timeout=REPLAY_LIMIT_S
+        )
+    except TimeoutError:
+        raise ReplayStuck(
+            f"the replay did not finish within {REPLAY_LIMIT_S} s: the history cannot be followed"
+        ) from None
     return ReplayVerdict(
         len(histories), {run_id: divergence(error) for run_id, error in outcome.replay_failures.items()}
     )

@@ -3,6 +3,8 @@ current code, and write its statutory timeline."""
 
 import asyncio
 import json
+import logging
+import sys
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -13,8 +15,10 @@ from temporalio.service import RPCError
 from backoffice.audit import (
     AuditReport,
     Export,
+    ReplayStuck,
     case_histories,
     export_document,
+    foreign_keys,
     last_statement,
     read_export,
     replay,
@@ -79,7 +83,22 @@ def replay_command(
     settings = get_settings()
     path = Path(source)
     found = read_export(path) if path.exists() else asyncio.run(from_cluster(settings, source))
-    verdict = asyncio.run(replay(found.histories, encrypted_converter(configured_key_ring(settings))))
+    ring = configured_key_ring(settings)
+    missing = foreign_keys(found.histories, set(ring.keys))
+    if missing:
+        names = ", ".join(repr(key) for key in missing)
+        print(
+            f"error: {found.workflow_id}: its payloads are encrypted with key {names}, not in WKP_PAYLOAD_KEYS: "
+            "configure that key to replay it",
+            file=sys.stderr,
+        )
+        raise typer.Exit(1)
+    logging.getLogger("temporalio").setLevel(logging.ERROR)  # the verdict says where it diverged
+    try:
+        verdict = asyncio.run(replay(found.histories, encrypted_converter(ring)))
+    except ReplayStuck as stuck:
+        print(f"error: {found.workflow_id}: {stuck}", file=sys.stderr)
+        raise typer.Exit(1) from None
     print(verdict.text(found.workflow_id))
     if not verdict.replays:
         raise typer.Exit(1)

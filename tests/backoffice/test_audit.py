@@ -44,7 +44,8 @@ def test_replay_of_an_export_passes_and_a_wrong_key_or_bad_file_is_a_clear_error
     assert ok.returncode == 0 and "all 1 recorded run(s) replay" in ok.stdout, ok.stdout + ok.stderr
     other_keys = '{"prod-1": "' + "A" * 43 + '="}'
     wrong_key = wkp(tmp_path, "audit", "replay", str(golden_file("C-1")), keys=other_keys)
-    assert wrong_key.returncode == 1 and "does NOT replay" in wrong_key.stdout and "test-1" in wrong_key.stdout
+    assert wrong_key.returncode == 1 and "encrypted with key 'test-1', not in WKP_PAYLOAD_KEYS" in wrong_key.stderr
+    assert wrong_key.stdout == "" and len(wrong_key.stderr.splitlines()) == 1
     (tmp_path / "bad.json").write_text('{"runs": 3}')
     bad = wkp(tmp_path, "audit", "replay", "bad.json")
     assert bad.returncode == 2 and "format" in bad.stderr

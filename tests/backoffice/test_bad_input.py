@@ -45,6 +45,16 @@ class Bad:
     env: dict[str, str] = field(default_factory=dict)
 
 
+GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "wkp-out-PF-A-C-1.json").read_text())
+
+
+def broken_export(change) -> str:
+    """A real export (a golden history) with one run changed by `change(events)`."""
+    export = json.loads(json.dumps(GOLDEN))
+    change(export["runs"][0]["events"])
+    return json.dumps(export)
+
+
 def explain(name: str, says: str = "", **changes: str) -> "Bad":
     """`wkp rules explain` of a case file with these fields changed."""
     return Bad(name, ["rules", "explain", "case.json"], {"case.json": case_json(**changes)}, says=says)
@@ -76,6 +86,18 @@ BAD_INPUTS = [
     # Scenarios and audit exports.
     Bad("a scenario that is not JSON", ["simulate", "scenario.json"], {"scenario.json": "nonsense " + BSN}),
     Bad("an audit export that is not one", ["audit", "replay", "export.json"], {"export.json": '{"runs": 5}'}),
+    Bad(
+        "a history without its first event",
+        ["audit", "replay", "export.json"],
+        {"export.json": broken_export(lambda events: events.pop(0))},
+        says="does not begin with its WorkflowExecutionStarted event",
+    ),
+    Bad(
+        "a history with a gap",
+        ["audit", "replay", "export.json"],
+        {"export.json": broken_export(lambda events: events.pop(3))},
+        says="event ids are not 1, 2, 3",
+    ),
     # Imports (the administration is made by the test's `wkp admin init`).
     Bad("a headerless CSV", ["admin", "import", "export.csv"], {"export.csv": f"C-1,{BSN},1985-02-14\n"}),
     Bad(
