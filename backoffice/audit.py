@@ -18,7 +18,7 @@ from temporalio.client import Client, WorkflowHistory
 from temporalio.converter import DataConverter
 from temporalio.worker import Replayer
 
-from backoffice.html import REPORTS
+from backoffice.html import REPORTS, file_name
 from codec.encryption import KEY_ID
 from models.ledger import AuditStep
 from models.problems import InvalidInput, Problem
@@ -295,8 +295,8 @@ class AuditReport:
 
 def write_audit_report(report: AuditReport, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    html = folder / f"audit-{report.case_id}.html"
+    html = folder / f"audit-{file_name(report.case_id)}.html"
     html.write_text(REPORTS.get_template("audit_report.html.j2").render(r=report))
-    text = folder / f"audit-{report.case_id}.txt"
+    text = folder / f"audit-{file_name(report.case_id)}.txt"
     text.write_text(report.text() + "\n")
     return html, text

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from backoffice.html import REPORTS
+from backoffice.html import REPORTS, file_name
 from models.ledger import AuditStep, CaseProjection
 from models.spreadsheet import SafeWriter
 
@@ -72,9 +72,9 @@ def build_report(
 
 def write_report(report: WaveReport, folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
-    html = folder / f"wave-{report.wave_id}.html"
+    html = folder / f"wave-{file_name(report.wave_id)}.html"
     html.write_text(REPORTS.get_template("wave_report.html.j2").render(r=report, series=CHART_SERIES))
-    table = folder / f"wave-{report.wave_id}.csv"
+    table = folder / f"wave-{file_name(report.wave_id)}.csv"
     with open(table, "w", newline="") as handle:
         writer = SafeWriter(handle)
         writer.writerow(

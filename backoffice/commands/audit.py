@@ -26,6 +26,7 @@ from backoffice.audit import (
     write_audit_report,
 )
 from backoffice.errors import fail, user_errors
+from backoffice.html import file_name
 from codec.converter import encrypted_converter
 from codec.encryption import configured_key_ring
 from config.settings import Settings, get_settings
@@ -59,7 +60,7 @@ def export(
     settings = get_settings()
     found = asyncio.run(from_cluster(settings, case_id))
     out.mkdir(parents=True, exist_ok=True)
-    path = out / f"wkp-audit-{case_id}.json"
+    path = out / f"wkp-audit-{file_name(case_id)}.json"
     path.write_text(json.dumps(export_document(found.workflow_id, found.histories, found.trail or []), indent=1))
     events = sum(len(history.events) for history in found.histories)
     print(
