@@ -136,3 +136,17 @@ def test_the_dockerfile_copies_every_package_the_engine_installs():
     pyproject = (DEPLOY.parent / "pyproject.toml").read_text()
     packages = re.findall(r'"(\w+)\*"', re.search(r"include = \[(.*?)\]", pyproject).group(1))
     assert set(packages) <= copied
+
+
+def test_every_kubernetes_secret_is_in_a_secret_and_none_on_a_command_line():
+    """The test secrets (`change-me-…`) appear only in Secret objects: not in a container's
+    command, args or plain env values, where `kubectl describe` and the process list show them."""
+    for doc in k8s_documents():
+        if doc.get("kind") == "Secret":
+            continue
+        for spec in [doc.get("spec", {}).get("template", {}).get("spec", {})]:
+            for container in spec.get("containers", []) + spec.get("initContainers", []):
+                shown = [*container.get("command", []), *container.get("args", [])]
+                shown += [str(env.get("value", "")) for env in container.get("env", [])]
+                leaked = [text for text in shown if "change-me" in str(text)]
+                assert not leaked, f"{doc['metadata']['name']}/{container['name']}: a secret outside a Secret"
