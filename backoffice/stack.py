@@ -177,12 +177,33 @@ def start(settings: Settings, say=print) -> dict[str, int]:
     return started
 
 
+# What a service's command line holds, to tell our process from another that got its pid since.
+MARKERS = {
+    "codec": "codec.server",
+    "temporal": "start-dev",
+    "register": "stubs.register",
+    "providers": "stubs.providers",
+    "worker": "worker",
+}
+
+
+def ours(name: str, pid: int) -> bool:
+    """The recorded pid is still the service `wkp up` started (not a process that reused it)."""
+    try:
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return False
+    return MARKERS.get(name, name) in command
+
+
 def stop(settings: Settings, say=print) -> None:
     path = pid_file(settings)
     if not path.exists():
         say("nothing to stop")
         return
     for name, pid in reversed(list(json.loads(path.read_text()).items())):
+        if not ours(name, pid):
+            continue  # gone already, or its pid now belongs to another process: never killed
         if terminate_group(pid):
             say(f"  {name:<10} stopped (pid {pid})")
     path.unlink()
