@@ -21,7 +21,7 @@ from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import LegalSettings, OutgoingTransferInput
-from register_client.client import RegisterClient
+from register_client.client import RegisterClient, RegisterUnavailable
 from rules.legal_time import amsterdam_midnight
 from store.bsn_protection import BsnProtector
 from store.database import make_async_engine, migrate
@@ -51,6 +51,20 @@ SPELLS = [
 TOKEN = "operator-token"
 
 
+class FailsOnceWithTheBsn:
+    """The register, except that OV-T's first query fails with its BSN in the message (as a
+    register that echoes its request would): the failure goes into the case's history."""
+
+    def __init__(self, register: RegisterClient) -> None:
+        self.register, self.failed = register, False
+
+    async def query(self, bsn: str, as_of: date):
+        if bsn == CASES["T"][0].bsn and not self.failed:
+            self.failed = True
+            raise RegisterUnavailable(f"register answered 503 for {bsn}", 1)
+        return await self.register.query(bsn, as_of)
+
+
 async def found(client: Client, query: str) -> set[str]:
     return {
         execution.id.removeprefix(case_workflow_id("PF-A", "OV-")) async for execution in client.list_workflows(query)
@@ -70,7 +84,9 @@ async def operator_world(tmp_path, basis):
         RegisterClient(register_url, "T") as register,
         await dev_server() as env,
     ):
-        activities = TransferActivities(admin, register, providers_url, basis, default_funding_ratio=Decimal("1.2"))
+        activities = TransferActivities(
+            admin, FailsOnceWithTheBsn(register), providers_url, basis, default_funding_ratio=Decimal("1.2")
+        )
         async with build_worker(env.client, "operators", activities):
             now = await env.get_current_time()
             for case, legal_date, wave_id in CASES.values():
@@ -134,6 +150,17 @@ async def test_histories_hold_no_bsn_or_birth_date_and_the_codec_server_reads_th
     assert len(history.events) > 20  # the whole case: query, payment (with the BSN and birth date), close
     for secret in (case.bsn, case.birth_date.isoformat(), "111222333"):
         assert secret not in raw
+    # Its first register query failed with the BSN in the message: stored encrypted, as
+    # "Encoded failure", message and stack trace alike.
+    # (a retried try is recorded as the last failure on the started event of the try that worked)
+    retried = [
+        event.activity_task_started_event_attributes
+        for event in history.events
+        if event.HasField("activity_task_started_event_attributes")
+        and event.activity_task_started_event_attributes.attempt > 1
+    ]
+    assert retried and all(started.last_failure.message == "Encoded failure" for started in retried)
+    assert retried[0].last_failure.application_failure_info.type == "RegisterUnavailable"
     started = history.events[0].workflow_execution_started_event_attributes
     body = json_format.MessageToJson(started.input)
     assert b"binary/encrypted" in started.input.payloads[0].metadata["encoding"]
