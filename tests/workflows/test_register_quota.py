@@ -42,7 +42,8 @@ async def waiting_for_quota(client, handles) -> int:
     held = 0
     for handle in handles:
         for pending in (await handle.describe()).raw_description.pending_activities:
-            if "queries agreed for" in pending.last_failure.message:
+            # The failure's message is encrypted in the history; its type is not.
+            if pending.last_failure.application_failure_info.type == "RegisterDailyQuotaUsed":
                 held += 1
     return held
 
