@@ -42,14 +42,21 @@ def user_errors(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return command(*args, **kwargs)
-        except InvalidInput as error:
-            raise fail(error.one_line()) from None
-        except ValidationError as error:  # before ValueError: its text holds the input
-            raise fail(validation_line(error)) from None
-        except (MissingThreshold, LookupError, ValueError) as error:
+        except (InvalidInput, ValidationError, MissingThreshold) as error:
+            raise fail(bad_input_line(error)) from None
+        except (LookupError, ValueError) as error:
             raise fail(str(error)) from None
 
     return wrapper
+
+
+def bad_input_line(error: InvalidInput | ValidationError | MissingThreshold) -> str:
+    """The one line for input a user got wrong: the field and the rule, never the value."""
+    if isinstance(error, InvalidInput):
+        return error.one_line()
+    if isinstance(error, ValidationError):
+        return validation_line(error)
+    return str(error)
 
 
 def validation_line(error: ValidationError) -> str:
@@ -102,14 +109,8 @@ def outcome(app: typer.Typer, argv: list[str], debug: bool) -> int:
     except (typer.Abort, click.exceptions.Abort, KeyboardInterrupt):
         print("error: interrupted", file=sys.stderr)
         return 130
-    except InvalidInput as error:
-        print(f"error: {mask_text(error.one_line())}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except ValidationError as error:
-        print(f"error: {mask_text(validation_line(error))}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except MissingThreshold as error:
-        print(f"error: {mask_text(str(error))}", file=sys.stderr)
+    except (InvalidInput, ValidationError, MissingThreshold) as error:
+        print(f"error: {mask_text(bad_input_line(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except Exception as error:  # noqa: BLE001 - the boundary: one line, whatever happened
         if usage_error(error):  # a bad option or argument: click's own message and usage line

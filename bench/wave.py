@@ -270,6 +270,16 @@ async def main() -> None:
     args = parser.parse_args()
     configure_logging(level="WARNING")
     postgres = ThrowawayPostgres().start() if args.database == "postgresql" else None
+    try:
+        cases, baseline = await measure(args, postgres)
+    finally:
+        if postgres:
+            postgres.stop()
+    report(args, cases, baseline)
+
+
+async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) -> tuple[dict, dict]:
+    """The wave, then the baseline, on one dev server."""
     with tempfile.TemporaryDirectory() as folder:
         url = postgres.create_database("bench") if postgres else f"sqlite:///{Path(folder) / 'administration.db'}"
         async with await WorkflowEnvironment.start_local(
@@ -284,8 +294,10 @@ async def main() -> None:
             print()
             baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers)
             print()
-    if postgres:
-        postgres.stop()
+    return cases, baseline
+
+
+def report(args: argparse.Namespace, cases: dict, baseline: dict) -> None:
     case_rate, bare_rate = args.n / cases["elapsed"], args.n / baseline["elapsed"]
     print(f"machine: {os.cpu_count()} cores; administration {args.database}; {args.workers} worker process(es)")
     print(

@@ -22,12 +22,10 @@ def _mask(value: Any) -> Any:
         return value if masked == str(value) else masked
     if isinstance(value, dict):
         return {_mask(key): _mask(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset)):
-        return (
-            [_mask(item) for item in value]
-            if isinstance(value, (set, frozenset))
-            else type(value)(_mask(item) for item in value)
-        )
+    if isinstance(value, (set, frozenset)):
+        return [_mask(item) for item in value]  # masked items may collide: a set would lose them
+    if isinstance(value, (list, tuple)):
+        return type(value)(_mask(item) for item in value)
     if isinstance(value, (float, bool)) or value is None:
         return value
     return mask_text(repr(value))

@@ -292,11 +292,15 @@ async def import_entitlements(
             await load_rows(admin, read_rows(reader, rejects, report), rejects, report, progress, batch_size)
         except csv.Error as error:
             # The csv module's reasons hold no data ("line contains NUL", "field larger than ...").
-            report.rejected_rows, report.problems = len(rejects.rows), rejects.count
+            count_rejects(report, rejects)
             reason = f"is not CSV ({error}); before it: {report.summary()}"
             raise InvalidInput([Problem(path=f"line {reader.line_num}", reason=reason)], source=str(path)) from None
-    report.rejected_rows, report.problems = len(rejects.rows), rejects.count
+    count_rejects(report, rejects)
     return report
+
+
+def count_rejects(report: ImportReport, rejects: Rejects) -> None:
+    report.rejected_rows, report.problems = len(rejects.rows), rejects.count
 
 
 async def load_rows(
