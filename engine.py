@@ -6,13 +6,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowUpdateFailedError
 from temporalio.runtime import Runtime
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.transfer import TransferActivities
 from codec.converter import encrypted_converter
 from codec.encryption import configured_key_ring
 from config.settings import Settings
+from models.ids import case_workflow_id
+from models.reports import CaseReport
 from models.transfer import LegalSettings
 from register_client.client import RegisterClient
 from rules.calendar import DECREE_DAYS
@@ -53,7 +56,7 @@ async def legal_settings(settings: Settings, admin: Administration, legal_date: 
 
 
 # The phases in which a case waits for data an operator records (threshold, provider, ratio).
-WAITING_FOR_OPERATOR = ["awaiting_threshold", "awaiting_funding_ratio", "awaiting_provider"]
+WAITING_FOR_OPERATOR = ["awaiting_threshold", "awaiting_funding_ratio", "awaiting_provider", "awaiting_afkoopvoet"]
 
 
 async def wake_waiting_cases(client: Client) -> int:
@@ -77,6 +80,7 @@ def make_activities(settings: Settings) -> TransferActivities:
         basis=settings.actuarial_basis(),
         default_funding_ratio=settings.default_funding_ratio,
         register_queries_per_day=settings.register_queries_per_day,
+        configured_afkoopvoet=settings.configured_afkoopvoet(),
     )
 
 
@@ -125,3 +129,24 @@ async def register_search_attributes(client: Client, namespace: str = "default")
             if error.status != RPCStatusCode.ALREADY_EXISTS:
                 raise
     return added
+
+
+class ReportRefused(Exception):
+    """A running case refused a report, or there is no running case: the reason names the field."""
+
+
+async def report_to_case(client: Client, provider: str, case_id: str, report: CaseReport) -> str:
+    """Deliver what the administration learned to a running case: the one path of `wkp case
+    report`, `wkp admin events` and `wkp simulate`. Returns the case's answer; a repeat of the
+    same report is answered without changing anything."""
+    handle = client.get_workflow_handle(case_workflow_id(provider, case_id))
+    try:
+        return await handle.execute_update("report", report, id=f"report-{report.key()}", result_type=str)
+    except WorkflowUpdateFailedError as error:
+        raise ReportRefused(str(error.cause) if error.cause else "refused by the case") from None
+    except RPCError as error:
+        if error.status is RPCStatusCode.NOT_FOUND:
+            if "completed" in error.message:
+                raise ReportRefused("case: is closed; a report no longer applies") from None
+            raise ReportRefused("case_id: no case under automatic transfer has this id") from None
+        raise

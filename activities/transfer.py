@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 from activities import metrics
 from config.logging import get_logger
 from letters.render import render_letter
+from models.afkoopvoet import AfkoopvoetAnswer, AfkoopvoetPeriod
 from models.bsn import mask_bsn
 from models.ledger import (
     ApplyIncoming,
@@ -33,12 +34,14 @@ from models.steps import (
     BOOK_INCOMING_TRANSFER,
     CHECK_FUNDING_RATIOS,
     COMPUTE_TRANSFER_VALUE,
+    LOOK_UP_AFKOOPVOET,
     LOOK_UP_THRESHOLD,
     PAY_BUYOUT,
     PAY_TRANSFER_VALUE,
     QUERY_PENSION_REGISTER,
     RECORD_STATUTORY_STEPS,
     SEND_LETTER,
+    AfkoopvoetLookup,
     AppliedValue,
     ApplyIncomingInput,
     CaseProgress,
@@ -53,6 +56,7 @@ from models.steps import (
 )
 from models.wave import COUNT_SETTLED_CASES, LOAD_WAVE_PAGE, SettledCount, WavePage, WavePageInput
 from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
+from rules import afkoopvoet
 from rules.basis import ActuarialBasis
 from rules.calendar import add_years
 from rules.legal_time import amsterdam_date, amsterdam_midnight
@@ -92,6 +96,7 @@ class TransferActivities:
         register_queries_per_day: int | None = None,
         clock: Callable[[], datetime] = wall_clock,
         quota_recheck: timedelta = QUOTA_RECHECK,
+        configured_afkoopvoet: list[AfkoopvoetPeriod] | None = None,
     ) -> None:
         self.admin = admin
         self.register = register
@@ -102,6 +107,9 @@ class TransferActivities:
         self.register_queries_per_day = register_queries_per_day
         self.clock = clock
         self.quota_recheck = quota_recheck
+        # Where no operator recorded a period: the configured afkoopvoet (the illustrative table
+        # by default, config.settings), never a guess.
+        self.configured_afkoopvoet = configured_afkoopvoet or []
 
     def all(self) -> list:
         return [
@@ -109,6 +117,7 @@ class TransferActivities:
             self.check_funding_ratios,
             self.look_up_threshold,
             self.compute_transfer_value,
+            self.look_up_afkoopvoet,
             self.pay_transfer_value,
             self.pay_buyout,
             self.record_statutory_steps,
@@ -205,11 +214,22 @@ class TransferActivities:
         """Besluit 25 and 17e.6: the value as of the transfer (payment) date."""
         case = request.case
         try:
-            return transfer_value(
+            statement = transfer_value(
                 case.old_age_pension, case.birth_date, case.pension_date, request.transfer_date, self.basis
             )
         except (LookupError, ValueError) as error:
             raise ApplicationError(str(error), type="TransferValueUnavailable", non_retryable=True) from None
+        # Kept in the administration each time (17e.7): it outlives Temporal's retention.
+        await self.admin.save_statement(case.case_id, request.transfer_date, statement.model_dump(mode="json"))
+        return statement
+
+    @activity.defn(name=LOOK_UP_AFKOOPVOET)
+    async def look_up_afkoopvoet(self, lookup: AfkoopvoetLookup) -> AfkoopvoetAnswer:
+        """Besluit 16: a period an operator recorded for the date wins over the configured table
+        (whole, never mixed with it age by age)."""
+        recorded = await self.admin.afkoopvoet_periods()
+        periods = recorded if afkoopvoet.covering(recorded, lookup.on) else self.configured_afkoopvoet
+        return afkoopvoet.look_up(periods, lookup.on, lookup.age)
 
     @activity.defn(name=PAY_TRANSFER_VALUE)
     async def pay_transfer_value(self, payment: PayTransferInput) -> PaymentOutcome:

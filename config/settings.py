@@ -12,9 +12,11 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from config.secret_files import read_or_create
+from models.afkoopvoet import AfkoopvoetPeriod
 from models.dates import LegalDate
 from models.money import Money
 from models.wave import DEFAULT_MAX_BUSY
+from rules.afkoopvoet import load_periods
 from rules.basis import ActuarialBasis, load_basis
 from rules.calendar import DECREE_DAYS, LegalCalendar
 from rules.thresholds import ThresholdTable
@@ -60,6 +62,14 @@ class Settings(BaseSettings):
     codec_cors_origins: list[str] | None = None
     mortality_table: Path | None = None
     discount_rates: Path | None = None
+    # The afkoopvoet (Besluit 16) used where no operator recorded a period (`wkp admin afkoopvoet
+    # set`): "illustrative" (the shipped table, marked so), "none" (a buy-out waits until one is
+    # recorded), or the path of the provider's own file (a JSON list of periods).
+    afkoopvoet_file: str = "illustrative"
+    # The inbound door (Besluit 17e.5): a token per sending provider, {"PF-B": "..."}.
+    inbound_tokens: dict[str, str] = Field(default_factory=dict, repr=False)
+    inbound_port: int = 8304
+    inbound_host: str = "127.0.0.1"
 
     def administration_url(self) -> str:
         return self.database_url or f"sqlite:///{self.home / 'administration.db'}"
@@ -83,6 +93,11 @@ class Settings(BaseSettings):
 
     def actuarial_basis(self) -> ActuarialBasis:
         return load_basis(self.mortality_table, self.discount_rates)
+
+    def configured_afkoopvoet(self) -> list[AfkoopvoetPeriod]:
+        if self.afkoopvoet_file == "none":
+            return []
+        return load_periods(None if self.afkoopvoet_file == "illustrative" else Path(self.afkoopvoet_file))
 
 
 @lru_cache

@@ -1,5 +1,6 @@
 """The event and outcome vocabulary of a case's record (scenarios/FORMAT.md)."""
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Self
 
@@ -77,6 +78,7 @@ class CaseEvent(BaseModel):
     failed_attempts: int | None = None
     outcome: Outcome | None = None
     year: int | None = None
+    factor: Decimal | None = None  # a buy-out's afkoopvoet (Besluit 16)
 
     @model_validator(mode="after")
     def has_required_fields(self) -> Self:

@@ -45,8 +45,14 @@ def buyout_key(workflow_id: str) -> str:
     return f"{workflow_id}/buyout"
 
 
-def letter_key(workflow_id: str, kind: str) -> str:
-    return f"{workflow_id}/letter/{kind}"
+def letter_key(workflow_id: str, kind: str, occasion: str | None = None) -> str:
+    """A letter; one of a kind per case, or per occasion (a request, the 66.1 offer)."""
+    return f"{workflow_id}/letter/{kind}" + (f"/{occasion}" if occasion else "")
+
+
+def report_key(workflow_id: str, key: str) -> str:
+    """A report the case received (its audit row): the report's own key (models.reports)."""
+    return f"{workflow_id}/report/{key}"
 
 
 def event_key(workflow_id: str, number: int) -> str:

@@ -80,6 +80,7 @@ class LetterKind(StrEnum):
     TRANSFER_APPLIED = "transfer_applied"  # Besluit 17e.5 (receiving role)
     BUYOUT_OFFER = "buyout_offer"  # PW 66
     CALCULATION_STATEMENT = "calculation_statement"  # Besluit 17e.7
+    AUTOMATIC_TRANSFER_APPLIES = "automatic_transfer_applies"  # PW 71
 
 
 LETTER_ARTICLE = {
@@ -88,6 +89,7 @@ LETTER_ARTICLE = {
     LetterKind.TRANSFER_APPLIED: "17e.5",
     LetterKind.BUYOUT_OFFER: "66",
     LetterKind.CALCULATION_STATEMENT: "17e.7",
+    LetterKind.AUTOMATIC_TRANSFER_APPLIES: "71",
 }
 
 

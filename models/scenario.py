@@ -14,12 +14,14 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from models.afkoopvoet import AfkoopvoetPeriod, Age, Factor
 from models.bsn import Bsn
 from models.case import PensionCase
 from models.dates import LegalDate
 from models.money import Money
 from models.problems import Problem
 from models.provider import ProviderProfile
+from models.reports import CaseReport, RequestKind
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 YEAR = re.compile(r"\d{4}")
@@ -67,6 +69,28 @@ class IncomingTransfer(BaseModel):
     received: LegalDate
 
 
+class ScenarioReport(BaseModel):
+    """What the administration learns about a case on day `on` (FORMAT.md `reports`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    case_id: str
+    on: LegalDate
+    death_date: LegalDate | None = None
+    pension_date: LegalDate | None = None
+    request: RequestKind | None = None
+
+    def as_report(self) -> CaseReport:
+        """The report as every path delivers it (models.reports); its exactly-one rule too."""
+        return CaseReport(
+            death_date=self.death_date,
+            pension_date=self.pension_date,
+            request=self.request,
+            learned_on=self.on,
+            reported_by="simulation",
+        )
+
+
 class LaterThreshold(BaseModel):
     """A threshold an operator records only on `known_from`: cases that need it wait until then."""
 
@@ -95,6 +119,18 @@ class Scenario(BaseModel):
     plan: Plan = Field(default_factory=Plan)
     cases: list[PensionCase] = Field(default_factory=list)
     incoming: list[IncomingTransfer] = Field(default_factory=list)
+    reports: list[ScenarioReport] = Field(default_factory=list)
+    # The provider's afkoopvoet (Besluit 16) from a date on: one factor, or one per age. None
+    # given: the illustrative table that ships with wkp.
+    afkoopvoet: dict[LegalDate, Factor | dict[Age, Factor]] | None = None
+
+    def afkoopvoet_periods(self) -> list[AfkoopvoetPeriod]:
+        """The scenario's afkoopvoet as periods: each in force until the next one begins."""
+        periods = []
+        for valid_from, table in sorted((self.afkoopvoet or {}).items()):
+            factors = {"by_age": table} if isinstance(table, dict) else {"flat": table}
+            periods.append(AfkoopvoetPeriod(valid_from=valid_from, source=f"scenario {self.name}", **factors))
+        return periods
 
     def known_thresholds(self) -> dict[int, Decimal]:
         """Thresholds known from the start (plain amounts)."""
@@ -179,6 +215,17 @@ def cross_reference_problems(scenario: Scenario) -> list[Problem]:
         for case_id in wave.case_ids:
             if case_id not in case_ids:
                 add(f"plan.waves[{w}].case_ids", f"unknown case {case_id!r}")
+
+    for i, report in enumerate(scenario.reports):
+        if report.case_id not in case_ids:
+            add(f"reports[{i}].case_id", f"unknown case {report.case_id!r}")
+        if not scenario.start <= report.on <= scenario.until:
+            add(f"reports[{i}].on", f"is outside the scenario ({scenario.start} to {scenario.until})")
+        if report.death_date is not None and report.death_date > report.on:
+            add(f"reports[{i}].death_date", "is after the day it was learned (on)")
+        given = [f for f in ("death_date", "pension_date", "request") if getattr(report, f) is not None]
+        if len(given) != 1:
+            add(f"reports[{i}]", "gives exactly one of death_date, pension_date or request")
 
     for i, transfer in enumerate(scenario.incoming):
         if transfer.from_provider not in scenario.providers:

@@ -21,6 +21,7 @@ LOOK_UP_THRESHOLD = "look_up_threshold"  # PW 66: a threshold an operator record
 COMPUTE_TRANSFER_VALUE = "compute_transfer_value"  # Besluit 25, 17e.6
 PAY_TRANSFER_VALUE = "pay_transfer_value"  # Besluit 17e.4
 PAY_BUYOUT = "pay_buyout"  # PW 66
+LOOK_UP_AFKOOPVOET = "look_up_afkoopvoet"  # Besluit 16: the buy-out factor in force
 RECORD_STATUTORY_STEPS = "record_statutory_steps"  # audit log and the case's reporting row
 SEND_LETTER = "send_letter_to_participant"
 BOOK_INCOMING_TRANSFER = "book_incoming_transfer"  # Besluit 17e.5, receiving role
@@ -65,6 +66,15 @@ class TransferValueInput(BaseModel):
 
     case: PensionCase
     transfer_date: LegalDate
+
+
+class AfkoopvoetLookup(BaseModel):
+    """The afkoopvoet (Besluit 16) in force on a buy-out's payment date, for an age on that date."""
+
+    model_config = ConfigDict(frozen=True)
+
+    on: LegalDate
+    age: int
 
 
 class PayTransferInput(BaseModel):

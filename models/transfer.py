@@ -22,6 +22,7 @@ class Phase(StrEnum):
     AWAITING_FUNDING_RATIO = "awaiting_funding_ratio"
     AWAITING_PROVIDER = "awaiting_provider"
     AWAITING_WAVE_DATE = "awaiting_wave_date"
+    AWAITING_AFKOOPVOET = "awaiting_afkoopvoet"  # a buy-out due on a date no afkoopvoet covers
     # Besluit 17f.3: the plan's attempt failed; no yearly re-query, only buy-out (PW 220b), the
     # pension date, death or a later plan wave naming the case.
     AWAITING_PLAN = "awaiting_plan"
@@ -46,6 +47,11 @@ class CaseState(BaseModel):
     receiving_provider: str | None = None
     outcome: Outcome | None = None
     waiting_for: str | None = Field(default=None, description="what an operator must record first, in one line")
+    # What the case learned while it ran (RULES.md §8), carried across continue-as-new.
+    reports_seen: list[str] = Field(default_factory=list, description="keys of the reports applied")
+    pension_date: LegalDate | None = Field(default=None, description="a reported (changed) pension date")
+    death_learned_on: LegalDate | None = Field(default=None, description="the day a reported death was learned")
+    pension_offer_made: bool = False  # PW 66.1: the offer before the pension date went out
 
     def settled(self, today: date) -> bool:
         """In a long wait (a later register query, a suspension, an open buy-out offer, operator
@@ -101,6 +107,7 @@ class CaseStatus(BaseModel):
     outcome: Outcome | None
     events: list[CaseEvent]
     waiting_for: str | None = None
+    pension_date: date | None = None
 
 
 class WavePlanned(BaseModel):

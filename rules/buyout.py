@@ -17,12 +17,15 @@ from rules.regime import Regime, regime_for
 ATTEMPTS_FOR_BUYOUT = 5  # PW 66.2.c: five attempts in vain
 COHORT_2018_FROM = date(2024, 1, 1)  # participation ended in 2018: five years after 2019-01-01
 PW_REGIME_FROM = date(2007, 1, 1)  # PW 66.1: consent from here on, absent objection before
+# Participation ended before this day: an "existing case" for buy-out (PW 220b, the WKP overview
+# in law/sources): with consent from two years after it ended, once the transfer attempt failed.
+EXISTING_FOR_BUYOUT_BEFORE = date(2018, 1, 1)
 
 
 class BuyoutRoute(StrEnum):
     FIVE_FAILED_ATTEMPTS = "five_failed_attempts"  # PW 66.2.c
     COHORT_2018 = "cohort_2018"  # PW 66.2, participation ended during 2018
-    EXISTING_AFTER_FAILED_PLAN = "existing_after_failed_plan"  # PW 220b
+    EXISTING_AFTER_FAILED_PLAN = "existing_after_failed_plan"  # PW 220b (ended before 2018)
     PENSION_DATE = "pension_date"  # PW 66.1
 
 
@@ -60,10 +63,16 @@ class BuyoutDecision(BaseModel):
     explanation: str
 
 
-def buyout_decision(case: PensionCase, on: date, failure_dates: Iterable[date]) -> BuyoutDecision:
-    """May buy-out of `case` be offered on `on`, given the dates of its failed attempts?"""
+def buyout_decision(
+    case: PensionCase, on: date, failure_dates: Iterable[date], pre_2018_existing: bool = True
+) -> BuyoutDecision:
+    """May buy-out of `case` be offered on `on`, given the dates of its failed attempts?
+
+    `pre_2018_existing` False is the rulebook before RULES.md §7 was corrected (2017 leavers held
+    to the five-attempt rule): only for replaying cases recorded under it."""
     counted = counted_failures(day for day in failure_dates if day <= on)
     regime = regime_for(case.participation_end)
+    existing = regime is Regime.EXISTING or (pre_2018_existing and case.participation_end < EXISTING_FOR_BUYOUT_BEFORE)
 
     def allow(route: BuyoutRoute, explanation: str, answer: AnswerNeeded = AnswerNeeded.CONSENT) -> BuyoutDecision:
         return BuyoutDecision(
@@ -79,17 +88,18 @@ def buyout_decision(case: PensionCase, on: date, failure_dates: Iterable[date]) 
         answer = AnswerNeeded.CONSENT if case.participation_end >= PW_REGIME_FROM else AnswerNeeded.NO_OBJECTION
         return allow(BuyoutRoute.PENSION_DATE, "the pension start date has arrived (PW 66.1)", answer)
 
-    if regime is Regime.EXISTING:
+    if existing:
         after_two_years = add_years(case.participation_end, 2)
+        attempt = "the plan's register attempt" if regime is Regime.EXISTING else "the 56.2 register query"
         if counted and on >= after_two_years:
             return allow(
                 BuyoutRoute.EXISTING_AFTER_FAILED_PLAN,
-                "the plan's register attempt failed and two years have passed since participation ended (PW 220b)",
+                f"{attempt} failed and two years have passed since participation ended (PW 220b)",
             )
         return BuyoutDecision(
             allowed=False,
             failed_attempts=len(counted),
-            explanation=f"existing small pension: needs a failed plan attempt and {after_two_years} (PW 220b)",
+            explanation=f"participation ended before 2018: needs {attempt} to fail and {after_two_years} (PW 220b)",
         )
 
     if len(counted) >= ATTEMPTS_FOR_BUYOUT:
@@ -101,6 +111,22 @@ def buyout_decision(case: PensionCase, on: date, failure_dates: Iterable[date]) 
         failed_attempts=len(counted),
         explanation=f"{len(counted)} of {ATTEMPTS_FOR_BUYOUT} counted failed attempts (PW 66.2.c)",
     )
+
+
+def buyout_opens(case: PensionCase, failure_dates: list[date], after: date) -> date | None:
+    """The first day from `after` on when a buy-out route before the pension date opens, with the
+    failed attempts known now (a new failure is judged when it happens): the 2018 cohort's
+    2024-01-01, or two years after participation ended for an existing case (PW 220b)."""
+    candidates = {after}
+    if case.participation_end.year == 2018:
+        candidates.add(COHORT_2018_FROM)
+    if case.participation_end < EXISTING_FOR_BUYOUT_BEFORE:
+        candidates.add(add_years(case.participation_end, 2))
+    for day in sorted(day for day in candidates if after <= day < case.pension_date):
+        decision = buyout_decision(case, day, failure_dates)
+        if decision.allowed and decision.route is not BuyoutRoute.PENSION_DATE:
+            return day
+    return None
 
 
 class BuyoutOption(BaseModel):
@@ -123,11 +149,12 @@ def buyout_options(case: PensionCase) -> list[BuyoutOption]:
                 BuyoutOption(route=route, article=ROUTE_ARTICLE[route], from_date=from_date, condition=condition)
             )
 
-    if regime is Regime.EXISTING:
+    if regime is Regime.EXISTING or case.participation_end < EXISTING_FOR_BUYOUT_BEFORE:
+        attempt = "the plan's register attempt" if regime is Regime.EXISTING else "the 56.2 register query"
         add(
             BuyoutRoute.EXISTING_AFTER_FAILED_PLAN,
             add_years(case.participation_end, 2),
-            "the plan's register attempt failed; with consent",
+            f"{attempt} failed; with consent (participation ended before 2018)",
         )
     else:
         add(

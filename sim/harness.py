@@ -18,11 +18,12 @@ from activities.transfer import TransferActivities
 from codec.converter import throwaway_converter
 from config.binaries import temporal_test_server
 from config.temporal_runtime import quiet_runtime
-from engine import register_search_attributes
+from engine import ReportRefused, register_search_attributes, report_to_case
 from models.ids import case_workflow_id, incoming_workflow_id
-from models.scenario import Scenario
+from models.scenario import Scenario, ScenarioReport
 from models.transfer import IncomingTransferInput, LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
+from rules.afkoopvoet import load_periods
 from rules.basis import ActuarialBasis
 from rules.calendar import DECREE_DAYS, add_months
 from rules.legal_time import amsterdam_midnight
@@ -62,6 +63,7 @@ class SimulationRun:
     lines: list[dict[str, Any]]  # one FORMAT.md line per case, then per incoming transfer
     register: RegisterStats  # the register stub's counters
     histories: list[WorkflowHistory] = field(default_factory=list)
+    refused_reports: list[str] = field(default_factory=list)  # "case_id on: reason", for reports a case refused
 
 
 async def simulate(
@@ -90,7 +92,14 @@ async def simulate(
         await register_search_attributes(env.client)
         participants.client = env.client
         activities = TransferActivities(
-            admin, register, providers_url, basis, DEFAULT_FUNDING_RATIO, after_letter=participants.reply_hook()
+            admin,
+            register,
+            providers_url,
+            basis,
+            DEFAULT_FUNDING_RATIO,
+            after_letter=participants.reply_hook(),
+            # The scenario's afkoopvoet is recorded in the administration; none given: the shipped one.
+            configured_afkoopvoet=[] if scenario.afkoopvoet is not None else load_periods(),
         )
         offset = amsterdam_midnight(scenario.start) - await env.get_current_time()
         legal = LegalSettings(
@@ -104,10 +113,11 @@ async def simulate(
         cache = max(1000, 2 * (len(scenario.cases) + len(scenario.incoming)))
         async with build_worker(env.client, TASK_QUEUE, activities, max_cached_workflows=cache):
             started = await start_all(env.client, scenario, legal)
-            await advance(env, scenario, offset, options.progress, operator_days(scenario), started)
+            refused = await advance(env, scenario, offset, options.progress, operator_days(scenario), started)
             run = SimulationRun(
                 lines=[await read_line(subject, handle, scenario.until) for subject, handle in started],
                 register=register_app.state.stats,
+                refused_reports=refused,
             )
             if options.keep_histories:
                 for _, handle in started:
@@ -156,13 +166,19 @@ async def advance(
     progress: Callable[[date], None],
     operator_days: list[date],
     started: list[tuple[Subject, WorkflowHandle[Any, Any]]],
-) -> None:
+) -> list[str]:
     """Let legal time pass until the end of `until`, a month at a time (one long skip can
     outlast the test server's call timeout, and a month is a readable unit of progress), and
     stop on each day an operator records something, to tell the waiting cases as
-    `wkp admin threshold set` does (the time-skipping server has no visibility to find them by)."""
+    `wkp admin threshold set` does (the time-skipping server has no visibility to find them by),
+    and on each day the administration learns something, to report it to the case through the
+    path production uses (engine.report_to_case). Returns the reports a case refused."""
     day = scenario.start
-    stops = sorted({*operator_days, scenario.until + timedelta(days=1)})
+    report_days: dict[date, list[ScenarioReport]] = {}
+    for report in scenario.reports:
+        report_days.setdefault(report.on, []).append(report)
+    refused: list[str] = []
+    stops = sorted({*operator_days, *report_days, scenario.until + timedelta(days=1)})
     while day <= scenario.until:
         next_month = add_months(day.replace(day=1), 1)
         day = min([next_month, *[stop for stop in stops if stop > day]])
@@ -171,7 +187,13 @@ async def advance(
             await env.sleep(remaining)
         if day in operator_days:
             await tell_waiting_cases(started)
+        for report in report_days.get(day, []):
+            try:
+                await report_to_case(env.client, scenario.provider, report.case_id, report.as_report())
+            except ReportRefused as refusal:
+                refused.append(f"{report.case_id} {report.on}: {refusal}")
         progress(day)
+    return refused
 
 
 async def tell_waiting_cases(started: list[tuple[Subject, WorkflowHandle[Any, Any]]]) -> None:

@@ -38,6 +38,8 @@ async def load_world(admin: Administration, scenario: Scenario) -> None:
     for provider_id, months in scenario.funding_ratios.items():
         for month, ratio in months.items():
             await admin.set_funding_ratio(provider_id, month, ratio)
+    for period in scenario.afkoopvoet_periods():
+        await admin.record_afkoopvoet(period)
     for case in scenario.cases:
         await admin.add_case(case)
 

@@ -15,6 +15,7 @@ from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from models.afkoopvoet import AfkoopvoetPeriod
 from models.case import PensionCase
 from models.ledger import (
     LETTER_ARTICLE,
@@ -34,10 +35,14 @@ from models.ledger import (
 )
 from store.bsn_protection import BsnProtector
 from store.schema import (
+    AfkoopvoetRecord,
     AuditEntry,
+    CalculationStatement,
+    CaseReportRecord,
     DecreeDay,
     Entitlement,
     FundingRatio,
+    InboundDelivery,
     Letter,
     Participant,
     Payment,
@@ -546,3 +551,124 @@ class Administration:
                 )
                 for r in rows
             ]
+
+    # -- the afkoopvoet (Besluit 16), 17e.7 statements, reports and deliveries ---------------
+
+    async def record_afkoopvoet(self, period: AfkoopvoetPeriod) -> bool:
+        """Record (or correct) the period beginning on its valid_from; False when unchanged."""
+        factors = period.model_dump(mode="json", include={"flat", "by_age"}, exclude_none=True)
+        values = {
+            "valid_from": period.valid_from,
+            "valid_to": period.valid_to,
+            "factors": factors,
+            "source": period.source,
+            "illustrative": period.illustrative,
+        }
+        async with self.transaction() as session:
+            row = await session.get(AfkoopvoetRecord, period.valid_from)
+            if row is not None and self._period(row) == period:
+                return False
+            statement = self._insert(AfkoopvoetRecord.__table__).values(**values)
+            statement = statement.on_conflict_do_update(
+                index_elements=["valid_from"], set_={k: v for k, v in values.items() if k != "valid_from"}
+            )
+            await session.execute(statement)
+            return True
+
+    async def afkoopvoet_periods(self) -> list[AfkoopvoetPeriod]:
+        async with self.transaction() as session:
+            rows = (await session.execute(select(AfkoopvoetRecord).order_by(AfkoopvoetRecord.valid_from))).scalars()
+            return [self._period(row) for row in rows]
+
+    @staticmethod
+    def _period(row: AfkoopvoetRecord) -> AfkoopvoetPeriod:
+        return AfkoopvoetPeriod.model_validate(
+            {
+                "valid_from": row.valid_from,
+                "valid_to": row.valid_to,
+                "source": row.source,
+                "illustrative": row.illustrative,
+                **row.factors,
+            }
+        )
+
+    async def save_statement(self, case_id: str, transfer_date: date, statement: dict[str, Any]) -> bool:
+        """Keep a 17e.7 calculation (once per case and transfer date)."""
+        async with self.transaction() as session:
+            _, created = await self._insert_once(
+                session,
+                CalculationStatement,
+                f"{case_id}/{transfer_date.isoformat()}",
+                {"case_id": case_id, "transfer_date": transfer_date, "statement": statement},
+            )
+            return created
+
+    async def statements_for(self, case_id: str) -> list[dict[str, Any]]:
+        """The case's kept calculations, oldest first."""
+        query = select(CalculationStatement).where(CalculationStatement.case_id == case_id)
+        async with self.transaction() as session:
+            rows = (await session.execute(query.order_by(CalculationStatement.id))).scalars()
+            return [row.statement for row in rows]
+
+    async def store_report(
+        self, case_id: str, key: str, kind: str, value: str, learned_on: date, reported_by: str
+    ) -> tuple[bool, str | None]:
+        """A report of the administration's batch, once per case and report key: whether this
+        call stored it, and the case's answer when an earlier import delivered it already."""
+        async with self.transaction() as session:
+            row, created = await self._insert_once(
+                session,
+                CaseReportRecord,
+                f"{case_id}/{key}",
+                {
+                    "case_id": case_id,
+                    "kind": kind,
+                    "value": value,
+                    "learned_on": learned_on,
+                    "reported_by": reported_by,
+                },
+            )
+            return created, row.answer
+
+    async def report_answered(self, case_id: str, key: str, answer: str) -> None:
+        async with self.transaction() as session:
+            await session.execute(
+                update(CaseReportRecord)
+                .where(CaseReportRecord.idempotency_key == f"{case_id}/{key}")
+                .values(answer=answer)
+            )
+
+    async def case_reports(self, case_id: str) -> list[CaseReportRecord]:
+        async with self.transaction() as session:
+            query = select(CaseReportRecord).where(CaseReportRecord.case_id == case_id).order_by(CaseReportRecord.id)
+            return list((await session.execute(query)).scalars())
+
+    async def record_delivery(
+        self, from_provider: str, key: str, transfer_id: str, fingerprint: str, answer: dict[str, Any]
+    ) -> tuple[bool, str, dict[str, Any]]:
+        """A delivery at the inbound door, once per sender and key: whether this call stored it,
+        and the stored delivery's fingerprint and first answer (which a repeat gets again)."""
+        async with self.transaction() as session:
+            row, created = await self._insert_once(
+                session,
+                InboundDelivery,
+                f"{from_provider}/{key}",
+                {
+                    "from_provider": from_provider,
+                    "transfer_id": transfer_id,
+                    "fingerprint": fingerprint,
+                    "answer": answer,
+                },
+            )
+            return created, row.fingerprint, row.answer
+
+    async def pension_date_for(self, bsn: str) -> date | None:
+        """The pension date the administration holds for a person (its earliest case), if known."""
+        lookup = self.protector.lookup(bsn)
+        query = (
+            select(func.min(Entitlement.pension_date))
+            .join(Participant, Participant.id == Entitlement.participant_id)
+            .where(Participant.bsn_lookup == lookup)
+        )
+        async with self.transaction() as session:
+            return (await session.execute(query)).scalar_one_or_none()

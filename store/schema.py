@@ -216,3 +216,61 @@ class RegisterUsage(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     queries: Mapped[int] = mapped_column(default=0)
+
+
+class AfkoopvoetRecord(Base):
+    """A period of the provider's afkoopvoet (Besluit 16), recorded by an operator with its source."""
+
+    __tablename__ = "afkoopvoet_periods"
+
+    valid_from: Mapped[date] = mapped_column(Date, primary_key=True)
+    valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
+    factors: Mapped[dict[str, Any]] = mapped_column(JSON, comment='{"flat": "10.0"} or {"by_age": {"45": "11.2"}}')
+    source: Mapped[str] = mapped_column(Text)
+    illustrative: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CalculationStatement(Base):
+    """Every transfer-value calculation a case made (Besluit 17e.7), kept beyond Temporal's retention."""
+
+    __tablename__ = "calculation_statements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, comment="case and transfer date")
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    transfer_date: Mapped[date] = mapped_column(Date)
+    statement: Mapped[dict[str, Any]] = mapped_column(JSON)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class CaseReportRecord(Base):
+    """A report to a running case from the administration's batch (`wkp admin events`): stored
+    once per case and report, so a re-import changes nothing."""
+
+    __tablename__ = "case_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True, comment="case id and report key")
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(String(32))
+    learned_on: Mapped[date] = mapped_column(Date)
+    reported_by: Mapped[str] = mapped_column(String(80))
+    answer: Mapped[str | None] = mapped_column(Text, nullable=True, comment="the case's answer once delivered")
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class InboundDelivery(Base):
+    """A transfer another provider delivered at the inbound door (Besluit 17e.5): once per
+    sender and idempotency key, with the first answer, which a repeat gets again."""
+
+    __tablename__ = "inbound_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(240), unique=True, comment="sender and their key")
+    from_provider: Mapped[str] = mapped_column(String(32))
+    transfer_id: Mapped[str] = mapped_column(String(64), unique=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the delivered fields")
+    answer: Mapped[dict[str, Any]] = mapped_column(JSON)
+    delivered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -10,6 +10,7 @@ This module holds the law's steps only: recording them, and what operators see o
 is `workflows.bookkeeping`; every activity call is a typed function in `workflows.steps`.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,9 +20,12 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from models import ids
+    from models.afkoopvoet import AfkoopvoetAnswer
+    from models.case import PensionCase
     from models.events import CaseEvent, EventType, Outcome
     from models.ledger import AuditStep, LetterKind, LetterRequest
     from models.register import RegisterAnswer, RegisterAnswerKind
+    from models.reports import CaseReport, ReportKind, RequestKind
     from models.transfer import (
         CaseResult,
         CaseState,
@@ -31,8 +35,9 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         WavePlanned,
     )
-    from rules.buyout import buyout_decision
-    from rules.calendar import LegalCalendar, add_years
+    from rules.afkoopvoet import afkoopwaarde
+    from rules.buyout import PW_REGIME_FROM, buyout_decision, buyout_opens
+    from rules.calendar import LegalCalendar, add_months, add_years
     from rules.eligibility import Verdict, assess
     from rules.regime import Regime, first_query_article, first_query_due, regime_for
     from rules.suspension import SuspensionCheck
@@ -51,6 +56,25 @@ CYCLES_PER_RUN = 4
 
 # A case waiting for operator data looks again when told, and by itself at least this often.
 OPERATOR_RECHECK = timedelta(days=7)
+
+# PW 66.1 (RULES.md §7): the buy-out offer goes out this many months before the pension date.
+PENSION_OFFER_MONTHS = 3
+
+# Cases that listen (RULES.md §8): reports reach a running case, every wait wakes for them, PW 66.1
+# is offered, 2017 leavers are existing cases for buy-out (PW 220b) and buy-out pays the afkoopvoet.
+# Histories recorded before this change replay along the old path.
+LISTENING = "cases-listen"
+
+REPORT_ARTICLE = {ReportKind.DEATH_DATE: "8", ReportKind.PENSION_DATE: "8", ReportKind.REQUEST: "8"}
+
+
+class TransferRightEnds(Exception):  # noqa: N818 - a control-flow signal, not an error
+    """Raised out of a wait when the case's transfer right ends first: a death (reported, or
+    known at import), or its pension date come near. Caught once, in `run`."""
+
+    def __init__(self, ending: Outcome) -> None:
+        super().__init__(ending.value)
+        self.ending = ending
 
 
 @workflow.defn(name="OutgoingSmallPensionTransfer")
@@ -71,6 +95,10 @@ class OutgoingTransferWorkflow:
         self.consent: bool | None = None
         self.recheck = False
         self.planned: WavePlanned | None = None
+        # Set by `run` (a patch): False while replaying a history recorded before cases listened.
+        self.listens = False
+        self.news = False  # a report arrived: a listening wait wakes and plans again
+        self.offer_article = "66"
 
     # -- what operators can ask and say ----------------------------------------------------
 
@@ -85,6 +113,7 @@ class OutgoingTransferWorkflow:
             outcome=self.state.outcome,
             events=self.state.events,
             waiting_for=self.state.waiting_for,
+            pension_date=self.pension_date(),
         )
 
     @workflow.query(name="transfer_value_statement")
@@ -101,7 +130,7 @@ class OutgoingTransferWorkflow:
                 idempotency_key=ids.consent_key(workflow.info().workflow_id),
                 subject_id=self.case.case_id,
                 step="consent_given" if answer.consent else "consent_refused",
-                article="66",
+                article=self.offer_article,
                 due=self.state.next_due,
                 actual=self.clock.today(),
                 details={"consent": answer.consent},
@@ -124,10 +153,93 @@ class OutgoingTransferWorkflow:
         if not self.offer_open:
             raise ValueError("consent: no buy-out offer is open for this case")
 
+    @workflow.update(name="report")
+    async def report(self, report: CaseReport) -> str:
+        """What the administration learned (RULES.md §8), on the day the case hears it: a death
+        closes the case today, a changed pension date moves its end, a request is answered now."""
+        key = report.key()
+        if key in self.state.reports_seen:
+            return "already recorded: nothing changes"
+        self.state.reports_seen.append(key)
+        today = self.clock.today()
+        self.book.note(
+            AuditStep(
+                idempotency_key=ids.report_key(workflow.info().workflow_id, key),
+                subject_id=self.case.case_id,
+                step=f"reported_{report.kind.value}",
+                article=REPORT_ARTICLE[report.kind],
+                due=None,
+                actual=today,
+                details={
+                    "value": report.value,
+                    "reported_by": report.reported_by,
+                    "learned_on": (report.learned_on or today).isoformat(),
+                },
+            )
+        )
+        self.news = True
+        if report.death_date is not None:
+            self.state.death_learned_on = today
+            return f"death recorded: the case closes on {today}, with no query or payment after it"
+        if report.pension_date is not None:
+            self.state.pension_date = report.pension_date
+            return f"pension date {report.pension_date} recorded: the transfer right ends then"
+        if report.request is RequestKind.INDIVIDUAL_TRANSFER:
+            # PW 71: automatic transfer takes precedence; answered, and no quote is made.
+            await self.inform(LetterKind.AUTOMATIC_TRANSFER_APPLIES, "71", None, {}, occasion=key)
+            await self.book.flush()
+            return "answered: automatic transfer applies (PW 71), no quote is made"
+        statement = self.statement = await steps.compute_transfer_value(
+            self.current_case(), today, summary=f"17e.7 calculation as of {today}, on request"
+        )
+        await self.inform(
+            LetterKind.CALCULATION_STATEMENT,
+            "17e.7",
+            None,
+            {"statement": statement.model_dump(mode="json")},
+            occasion=key,
+        )
+        await self.book.flush()
+        return f"calculation statement as of {today} sent (Besluit 17e.7): EUR {statement.value}"
+
+    @report.validator
+    def validate_report(self, report: CaseReport) -> None:
+        """Refused with the field and the reason, before anything is recorded."""
+        today = self.clock.today()
+        if self.state.phase is Phase.CLOSED:
+            outcome = self.state.outcome.value if self.state.outcome else "closed"
+            raise ValueError(f"case: is closed ({outcome}); a report no longer applies")
+        if report.learned_on is not None and report.learned_on > today:
+            raise ValueError(f"learned_on: is after today ({today})")
+        if report.death_date is not None:
+            if report.death_date > today:
+                raise ValueError(f"death_date: is in the future (today is {today})")
+            if report.death_date < self.case.participation_end:
+                raise ValueError("death_date: is before participation_end")
+        if report.pension_date is not None and report.pension_date <= self.case.participation_end:
+            raise ValueError("pension_date: must be after participation_end")
+
     # -- the case --------------------------------------------------------------------------
 
     @workflow.run
     async def run(self, data: OutgoingTransferInput) -> CaseResult:
+        self.listens = workflow.patched(LISTENING)
+        if not self.listens:
+            return await self.lifecycle(data)
+        try:
+            await self.lifecycle(data)
+        except TransferRightEnds as end:
+            try:
+                if end.ending is Outcome.DECEASED:
+                    await self.close(Outcome.DECEASED)
+                else:
+                    await self.at_pension_date()
+            except TransferRightEnds:  # a death reported during the PW 66.1 offer
+                await self.close(Outcome.DECEASED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return self.result()
+
+    async def lifecycle(self, data: OutgoingTransferInput) -> CaseResult:
         state = self.state
         if data.carry is None:
             # Operators' gauge (README, Metrics); the SDK skips it while replaying.
@@ -159,6 +271,8 @@ class OutgoingTransferWorkflow:
             await self.book.flush(with_projection=True)
             if workflow.info().is_continue_as_new_suggested():
                 break
+        if self.listens:
+            await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(self.data.model_copy(update={"carry": state}))
 
     async def begin(self) -> Outcome | None:
@@ -171,7 +285,7 @@ class OutgoingTransferWorkflow:
                 # In reports at once, and settled: a wave does not count it as busy meanwhile.
                 self.state.next_query = ended
                 await self.book.flush(with_projection=True)
-            await self.clock.sleep_until(ended, f"participation ends {self.case.participation_end}")
+            await self.sleep_until(ended, f"participation ends {self.case.participation_end}")
         thresholds = dict(self.data.legal.thresholds)
         try:
             verdict = assess(self.case, ThresholdTable(thresholds))
@@ -209,7 +323,22 @@ class OutgoingTransferWorkflow:
         return None
 
     async def wait_for(self, day: date, summary: str) -> Outcome | None:
-        """Sleep until `day`; the outcome when death or the pension date ended the case first."""
+        """Sleep until `day`; the outcome when death or the pension date ended the case first, or
+        a buy-out that opened meanwhile (the 2018 cohort, PW 220b) was taken."""
+        if self.listens:
+            while True:
+                opens = None
+                if not self.state.buyout_offered:
+                    opens = buyout_opens(self.current_case(), self.state.failure_dates, self.clock.today())
+                if opens is None or opens >= day:
+                    await self.nap(day, summary)
+                    return None
+                await self.nap(opens, f"buy-out possible from {opens}")
+                decision = buyout_decision(self.current_case(), self.clock.today(), self.state.failure_dates)
+                if decision.allowed and decision.article:
+                    outcome = await self.offer_buyout(self.clock.today(), decision.failed_attempts, decision.article)
+                    if outcome is not None:
+                        return outcome
         await self.book.flush_if_pending()
         end_date, ending = self.ending()
         if end_date <= day:
@@ -287,12 +416,12 @@ class OutgoingTransferWorkflow:
         pay_on = self.calendar.next_working_day(self.clock.today())
         self.book.publish()  # operators see the case awaiting its payment while it waits for the day
         while True:
-            await self.clock.sleep_until(pay_on, f"17e.4 pay {provider} on {pay_on} (due {due})")
+            await self.sleep_until(pay_on, f"17e.4 pay {provider} on {pay_on} (due {due})")
             # The transfer date is the day the payment is really made (17e.6), even when the
             # worker or the cluster was down when it was planned.
             pay_on = max(pay_on, self.clock.today())
             statement = self.statement = await steps.compute_transfer_value(
-                self.case, pay_on, summary=f"17e.6 transfer value as of {pay_on}"
+                self.current_case(), pay_on, summary=f"17e.6 transfer value as of {pay_on}"
             )
             self.state.payment_tries += 1
             await self.book.flush()
@@ -341,13 +470,15 @@ class OutgoingTransferWorkflow:
         twelve-month count."""
         self.book.record(CaseEvent(type=EventType.TRANSFER_FAILED, date=today, reason=reason, provider=provider))
         self.state.failure_dates.append(attempt_date or today)
-        decision = buyout_decision(self.case, today, self.state.failure_dates)
+        decision = buyout_decision(self.current_case(), today, self.state.failure_dates, self.listens)
         if decision.allowed and not self.state.buyout_offered and decision.article:
             return await self.offer_buyout(today, decision.failed_attempts, decision.article)
         return None
 
     async def offer_buyout(self, today: date, failed_attempts: int, route_article: str) -> Outcome | None:
         """Never without consent: refusal or silence keeps the pension (RULES.md §7)."""
+        if self.listens:
+            return await self.offer_lump_sum(failed_attempts, route_article)
         self.state.buyout_offered = True
         self.state.phase = Phase.AWAITING_CONSENT
         self.statement = await steps.compute_transfer_value(
@@ -385,6 +516,193 @@ class OutgoingTransferWorkflow:
         await steps.pay_buyout(self.case.case_id, value, paid_on, summary=f"66 pay the buy-out EUR {value}")
         self.book.record(CaseEvent(type=EventType.BUYOUT_PAID, date=paid_on, amount=value, article="66"))
         return await self.close(Outcome.BOUGHT_OFF)
+
+    async def offer_lump_sum(self, failed_attempts: int, route_article: str) -> Outcome | None:
+        """PW 66.2.c, 66.2 (2018 cohort) and 220b: the offer quotes the afkoopvoet of the planned
+        payment day (Besluit 16); with consent the lump sum is paid on the next working day at the
+        afkoopvoet of the day it is paid. Refusal or silence keeps the pension."""
+        self.state.buyout_offered = True
+        self.state.phase = Phase.AWAITING_CONSENT
+        quote, amount = await self.afkoopvoet_value(self.calendar.next_working_day(self.clock.today()), "66")
+        today = self.clock.today()
+        answer_by = today + timedelta(days=self.data.legal.consent_window_days)
+        self.book.record(
+            CaseEvent(type=EventType.BUYOUT_OFFERED, date=today, failed_attempts=failed_attempts, article=route_article)
+        )
+        self.state.set_due(answer_by, "66")
+        reason = (
+            f"Wij hebben {failed_attempts} keer tevergeefs geprobeerd uw pensioen over te dragen."
+            if route_article == "66.2.c"
+            else "Wij hebben tevergeefs geprobeerd uw pensioen over te dragen."
+        )
+        # Open before the letter goes: an answer may come while it is being sent.
+        self.offer_article, self.consent, self.offer_open = "66", None, True
+        await self.inform(
+            LetterKind.BUYOUT_OFFER,
+            "66",
+            answer_by,
+            {"reason": reason, "route_article": route_article, **self.quote_context(quote, amount)},
+        )
+        await self.book.flush(with_projection=True)
+        answered = await self.nap(
+            answer_by, f"66 consent to buy-out awaited until {answer_by}", done=lambda: self.consent is not None
+        )
+        self.offer_open = False
+        if not (answered and self.consent):
+            return None
+        return await self.pay_lump_sum("66", self.calendar.next_working_day(self.clock.today()), None)
+
+    async def at_pension_date(self) -> None:
+        """PW 66.1 as RULES.md §7 chooses: the offer goes out three months before the pension date
+        and the answer is awaited until then (a month at least, when the offer went out later);
+        consent, or no objection when participation ended before 2007, buys the pension off on
+        the pension date (within a month of a later answer); otherwise the pension starts."""
+        self.offer_open, self.consent = False, None
+        self.state.pension_offer_made = True  # from here on only a death ends the case early
+        pension_date = self.pension_date()
+        no_objection = self.case.participation_end < PW_REGIME_FROM
+        today = self.clock.today()
+        offered = today < pension_date
+        answered_on: date | None = None
+        answer_by = pension_date
+        if offered:
+            self.state.phase = Phase.AWAITING_CONSENT
+            quote, amount = await self.afkoopvoet_value(self.calendar.next_working_day(pension_date), "66.1")
+            today = self.clock.today()
+            answer_by = max(pension_date, add_months(today, 1))
+            self.book.record(
+                CaseEvent(
+                    type=EventType.BUYOUT_OFFERED,
+                    date=today,
+                    due=answer_by,
+                    failed_attempts=self.book.failed_attempts(),
+                    article="66.1",
+                )
+            )
+            self.state.set_due(answer_by, "66.1")
+            answer = "tenzij u bezwaar maakt" if no_objection else "als u daarmee instemt"
+            self.offer_article, self.offer_open = "66.1", True
+            await self.inform(
+                LetterKind.BUYOUT_OFFER,
+                "66.1",
+                answer_by,
+                {
+                    "reason": f"Uw pensioen gaat in op {pension_date.isoformat()}; wij kopen het dan af {answer}.",
+                    "route_article": "66.1",
+                    **self.quote_context(quote, amount),
+                },
+                occasion="66.1",
+            )
+            await self.book.flush(with_projection=True)
+            if await self.nap(
+                answer_by,
+                f"66.1 answer to the buy-out offer awaited until {answer_by}",
+                done=lambda: self.consent is not None,
+            ):
+                answered_on = self.clock.today()
+            self.offer_open = False
+        if not (offered and (self.consent is True or (self.consent is None and no_objection))):
+            await self.nap(pension_date, f"pension starts on {pension_date}")
+            await self.close(Outcome.PENSION_STARTED)
+            return
+        if answered_on is None or answered_on < pension_date:
+            pay_on = due = self.calendar.next_working_day(pension_date)
+        else:
+            pay_on = self.calendar.next_working_day(answered_on)
+            due = self.calendar.next_working_day(add_months(answered_on, 1))
+        await self.pay_lump_sum("66.1", pay_on, due)
+
+    async def pay_lump_sum(self, article: str, pay_on: date, due: date | None) -> Outcome:
+        """The buy-out: afkoopvoet of the payment day x the annual pension, paid exactly once
+        (one idempotency key per case, the administration books it once)."""
+        await self.nap(pay_on, f"{article} pay the buy-out on {pay_on}")
+        quote, value = await self.afkoopvoet_value(max(pay_on, self.clock.today()), article)
+        paid_on = quote.on
+        await steps.pay_buyout(
+            self.case.case_id,
+            value,
+            paid_on,
+            summary=f"{article} pay the buy-out EUR {value} (afkoopvoet {quote.factor})",
+        )
+        self.book.record(
+            CaseEvent(
+                type=EventType.BUYOUT_PAID, date=paid_on, due=due, amount=value, article=article, factor=quote.factor
+            )
+        )
+        if due is not None:
+            self.breach_if_late(paid_on, due, article)
+        return await self.close(Outcome.BOUGHT_OFF)
+
+    async def afkoopvoet_value(self, on: date, article: str) -> tuple[AfkoopvoetAnswer, Decimal]:
+        """Besluit 16: the afkoopvoet in force on `on` and the afkoopwaarde it gives. While no
+        period covers the day, the case waits for an operator to record one (never a guess), then
+        looks again on the next working day."""
+        while True:
+            quote = await steps.look_up_afkoopvoet(
+                on, self.case.age_on(on), summary=f"{article} afkoopvoet (Besluit 16) in force on {on}"
+            )
+            if quote.factor is not None:
+                self.done_waiting(Phase.AWAITING_CONSENT)
+                return quote, afkoopwaarde(self.case.old_age_pension, quote.factor)
+            await self.wait_for_operator(
+                Phase.AWAITING_AFKOOPVOET, f"an afkoopvoet covering {on} (Besluit 16): wkp admin afkoopvoet set"
+            )
+            on = self.calendar.next_working_day(self.clock.today())
+            await self.nap(on, f"{article} afkoopvoet looked up again on {on}")
+
+    @staticmethod
+    def quote_context(quote: AfkoopvoetAnswer, amount: Decimal) -> dict[str, Any]:
+        """What an offer letter says of the amount: the factor and its source (Besluit 16)."""
+        return {
+            "amount": str(amount),
+            "factor": str(quote.factor),
+            "factor_source": quote.source or "",
+            "factor_illustrative": quote.illustrative,
+        }
+
+    # -- waiting, and hearing what the administration learns (RULES.md §8) --------------------
+
+    async def nap(self, day: date, summary: str, done: Callable[[], bool] | None = None) -> bool:
+        """Wait until the legal day `day` begins (False) or `done()` holds (True), waking for
+        every report to plan again. Raises TransferRightEnds when a death or the pension date
+        ends the transfer right first, on the day the case learns it, never earlier."""
+        condition = done or (lambda: False)
+        while True:
+            await self.book.flush_if_pending()
+            end_date, ending = self.ending()
+            today = self.clock.today()
+            if end_date <= today:
+                raise TransferRightEnds(ending)
+            if condition():
+                return True
+            if today >= day:
+                return False
+            self.news = False
+            wake, text = (day, summary) if day <= end_date else (end_date, self.ending_summary(end_date, ending))
+            if wake == date.max:  # only a report or `done` can end this wait
+                await workflow.wait_condition(lambda: self.news or condition())
+            else:
+                await self.clock.wait_condition_until(lambda: self.news or condition(), wake, text)
+
+    async def sleep_until(self, day: date, summary: str) -> None:
+        if self.listens:
+            await self.nap(day, summary)
+        else:
+            await self.clock.sleep_until(day, summary)
+
+    def ending_summary(self, end_date: date, ending: Outcome) -> str:
+        if ending is Outcome.PENSION_STARTED:
+            return f"66.1 buy-out offer before the pension date {self.pension_date()}, on {end_date}"
+        return f"case ends: {ending.value.replace('_', ' ')} on {end_date}"
+
+    def pension_date(self) -> date:
+        return self.state.pension_date or self.case.pension_date
+
+    def current_case(self) -> PensionCase:
+        """The case as known today: with a reported pension date, when there is one."""
+        if self.state.pension_date is None:
+            return self.case
+        return self.case.model_copy(update={"pension_date": self.state.pension_date})
 
     # -- waiting for what an operator supplies: never failed for it ---------------------------
 
@@ -428,11 +746,14 @@ class OutgoingTransferWorkflow:
         await self.book.flush(with_projection=True)
         self.recheck = False
         next_look = self.clock.today() + OPERATOR_RECHECK
-        await self.clock.wait_condition_until(lambda: self.recheck, next_look, f"waiting for {reason}")
+        if self.listens:
+            await self.nap(next_look, f"waiting for {reason}", done=lambda: self.recheck)
+        else:
+            await self.clock.wait_condition_until(lambda: self.recheck, next_look, f"waiting for {reason}")
 
-    def done_waiting(self) -> None:
+    def done_waiting(self, phase: Phase = Phase.AWAITING_QUERY) -> None:
         if self.state.waiting_for is not None:
-            self.state.phase, self.state.waiting_for = Phase.AWAITING_QUERY, None
+            self.state.phase, self.state.waiting_for = phase, None
 
     async def await_plan_wave(self, phase: Phase, after: date | None = None) -> date | None:
         """Besluit 17f.3: an existing small pension is queried on the date of a plan wave naming
@@ -447,7 +768,9 @@ class OutgoingTransferWorkflow:
         def planned() -> bool:
             return self.planned is not None and (after is None or self.planned.wave_date > after)
 
-        if not await self.clock.wait_condition_until(planned, end_date, "17f.3 waiting for a plan wave"):
+        if self.listens:
+            await self.nap(date.max, "17f.3 waiting for a plan wave", done=planned)
+        elif not await self.clock.wait_condition_until(planned, end_date, "17f.3 waiting for a plan wave"):
             await self.close(ending)
             return None
         assert self.planned is not None
@@ -455,11 +778,17 @@ class OutgoingTransferWorkflow:
         return self.planned.wave_date
 
     def ending(self) -> tuple[date, Outcome]:
-        """The day the case ends by itself: the pension date, or death when known."""
+        """The day the transfer right ends: a death (known at import, or the day a report of it
+        was learned), or the pension date (listening: the day of the PW 66.1 offer before it)."""
         endings = [(self.case.pension_date, Outcome.PENSION_STARTED)]
+        if self.listens:
+            offer_day = add_months(self.pension_date(), -PENSION_OFFER_MONTHS)
+            endings = [] if self.state.pension_offer_made else [(offer_day, Outcome.PENSION_STARTED)]
+            if self.state.death_learned_on:
+                endings.append((self.state.death_learned_on, Outcome.DECEASED))
         if self.case.death_date:
             endings.append((self.case.death_date, Outcome.DECEASED))
-        return min(endings)
+        return min(endings, default=(date.max, Outcome.OPEN))
 
     # -- steps shared by the paths ---------------------------------------------------------
 
@@ -468,12 +797,14 @@ class OutgoingTransferWorkflow:
         if today > due:
             self.book.record(CaseEvent(type=EventType.DEADLINE_BREACHED, date=today, due=due, article=article))
 
-    async def inform(self, kind: LetterKind, article: str, due: date | None, context: dict[str, Any]) -> None:
-        """A letter to the participant, citing its article."""
+    async def inform(
+        self, kind: LetterKind, article: str, due: date | None, context: dict[str, Any], occasion: str | None = None
+    ) -> None:
+        """A letter to the participant, citing its article (one of a kind, or one per occasion)."""
         today = self.clock.today()
         await steps.send_letter(
             LetterRequest(
-                idempotency_key=ids.letter_key(workflow.info().workflow_id, kind.value),
+                idempotency_key=ids.letter_key(workflow.info().workflow_id, kind.value, occasion),
                 subject_id=self.case.case_id,
                 kind=kind,
                 due=due,
@@ -482,7 +813,7 @@ class OutgoingTransferWorkflow:
                     "provider": self.data.provider,
                     "participation_end": self.case.participation_end.isoformat(),
                     "old_age_pension": str(self.case.old_age_pension),
-                    "pension_date": self.case.pension_date.isoformat(),
+                    "pension_date": self.pension_date().isoformat(),
                     **context,
                 },
             ),

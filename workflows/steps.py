@@ -13,6 +13,7 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from models import ids
+    from models.afkoopvoet import AfkoopvoetAnswer
     from models.bsn import Bsn
     from models.case import PensionCase
     from models.dates import LegalDate
@@ -24,12 +25,14 @@ with workflow.unsafe.imports_passed_through():
         BOOK_INCOMING_TRANSFER,
         CHECK_FUNDING_RATIOS,
         COMPUTE_TRANSFER_VALUE,
+        LOOK_UP_AFKOOPVOET,
         LOOK_UP_THRESHOLD,
         PAY_BUYOUT,
         PAY_TRANSFER_VALUE,
         QUERY_PENSION_REGISTER,
         RECORD_STATUTORY_STEPS,
         SEND_LETTER,
+        AfkoopvoetLookup,
         AppliedValue,
         ApplyIncomingInput,
         CaseProgress,
@@ -154,6 +157,19 @@ async def pay_transfer_value(
         result_type=PaymentOutcome,
         start_to_close_timeout=PAYMENT_TIMEOUT,
         retry_policy=PAYMENT_TRIES,
+        summary=summary,
+    )
+
+
+async def look_up_afkoopvoet(on: LegalDate, age: int, summary: str) -> AfkoopvoetAnswer:
+    """Besluit 16: the provider's buy-out factor in force on a payment date (None while no period
+    covers it: the buy-out waits)."""
+    return await workflow.execute_activity(
+        LOOK_UP_AFKOOPVOET,
+        AfkoopvoetLookup(on=on, age=age),
+        result_type=AfkoopvoetAnswer,
+        start_to_close_timeout=STEP_TIMEOUT,
+        retry_policy=PATIENT,
         summary=summary,
     )
 

@@ -20,6 +20,10 @@ TABLES = {
     "waves",
     "wave_members",
     "register_usage",
+    "afkoopvoet_periods",
+    "calculation_statements",
+    "case_reports",
+    "inbound_deliveries",
 }
 
 
