@@ -56,6 +56,7 @@ class SimulationOptions:
     administration: Administration | None = None  # default: a throwaway one; a given one is kept
     keep_histories: bool = False  # return every recorded workflow history (replay, golden files)
     progress: Callable[[date], None] = no_progress  # called with each legal month reached
+    activities: type[TransferActivities] = TransferActivities  # a test may wrap a step (a crash)
 
 
 @dataclass
@@ -91,7 +92,7 @@ async def simulate(
         await load_world(admin, scenario)
         await register_search_attributes(env.client)
         participants.client = env.client
-        activities = TransferActivities(
+        activities = options.activities(
             admin,
             register,
             providers_url,
