@@ -40,6 +40,11 @@ def euro(value: Decimal | str | float) -> str:
     return "€ " + text.replace(",", "_").replace(".", ",").replace("_", ".")
 
 
+def percent(value: Decimal | str | float) -> str:
+    """A rate as a percentage with two decimals: 0.015 -> 1.50 (a JSON context holds it as text)."""
+    return f"{Decimal(str(value)) * 100:.2f}"
+
+
 def _environment() -> Environment:
     environment = Environment(
         loader=PackageLoader("letters", "templates"),
@@ -49,6 +54,7 @@ def _environment() -> Environment:
     )
     environment.filters["datum"] = datum
     environment.filters["euro"] = euro
+    environment.filters["percent"] = percent
     return environment
 
 
