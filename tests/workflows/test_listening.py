@@ -207,7 +207,8 @@ async def test_a_calculation_statement_is_sent_and_kept_on_request(results, stat
     assert answers == [
         {"type": "participant_informed", "date": on, "article": "17e.7", "letter": "calculation_statement"}
     ]
-    letters = [letter for letter in await simulated[2].letters_for(f"C-{n}") if letter.kind.value == "calculation_statement"]
+    sent = await simulated[2].letters_for(f"C-{n}")
+    letters = [letter for letter in sent if letter.kind.value == "calculation_statement"]
     assert len(letters) == 1 and "Overdrachtswaarde" in letters[0].body
     kept = await simulated[2].statements_for(f"C-{n}")
     assert on in [statement["transfer_date"] for statement in kept]  # outlives Temporal's retention
