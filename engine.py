@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
 from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -135,13 +135,30 @@ class ReportRefused(Exception):
     """A running case refused a report, or there is no running case: the reason names the field."""
 
 
-async def report_to_case(client: Client, provider: str, case_id: str, report: CaseReport) -> str:
+async def report_to_case(
+    client: Client, provider: str, case_id: str, report: CaseReport, answer_within: timedelta | None = None
+) -> str:
     """Deliver what the administration learned to a running case: the one path of `wkp case
     report`, `wkp admin events` and `wkp simulate`. Returns the case's answer; a repeat of the
-    same report is answered without changing anything."""
+    same report is answered without changing anything. With `answer_within`, a case that
+    accepted the report but is still at work on it (a letter being sent) is not waited for
+    longer: the answer says so, and the case finishes by itself."""
     handle = client.get_workflow_handle(case_workflow_id(provider, case_id))
     try:
-        return await handle.execute_update("report", report, id=f"report-{report.key()}", result_type=str)
+        update = await handle.start_update(
+            "report",
+            report,
+            # A retried command is one update; a report without a day learned, once a day.
+            id=f"report-{report.key(None if report.learned_on else datetime.now(UTC).date())}",
+            result_type=str,
+            wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+        )
+        if answer_within is None:
+            return await update.result()
+        try:
+            return await asyncio.wait_for(update.result(), answer_within.total_seconds())
+        except TimeoutError:
+            return "accepted: the case is still acting on it (see `wkp case show`)"
     except WorkflowUpdateFailedError as error:
         raise ReportRefused(str(error.cause) if error.cause else "refused by the case") from None
     except RPCError as error:

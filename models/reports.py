@@ -3,6 +3,7 @@ date, a request. One model for every path that reports it (`wkp case report`, `w
 events`, `wkp simulate`'s `reports`), delivered to the case as the workflow update `report`."""
 
 import hashlib
+from datetime import date
 from enum import StrEnum
 from typing import Self
 
@@ -55,8 +56,9 @@ class CaseReport(BaseModel):
         day = self.death_date or self.pension_date
         return day.isoformat() if day is not None else str(self.request)
 
-    def key(self) -> str:
+    def key(self, today: date | None = None) -> str:
         """The same report (kind, value, day learned) twice is one report: a re-import, a retried
-        command or a repeated simulation delivery changes nothing."""
-        text = f"{self.kind.value}|{self.value}|{self.learned_on}"
+        command or a repeated simulation delivery changes nothing. A report without a day learned
+        is dated by the case's `today` (a request made again next year is a new request)."""
+        text = f"{self.kind.value}|{self.value}|{self.learned_on or today}"
         return hashlib.sha256(text.encode()).hexdigest()[:16]

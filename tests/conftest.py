@@ -1,3 +1,6 @@
+import base64
+import secrets
+import uuid
 from datetime import date
 
 import pytest
@@ -6,6 +9,10 @@ from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
 from models.case import PensionCase
 from rules.basis import ActuarialBasis, load_basis
+from store.bsn_protection import BsnProtector
+from store.database import make_async_engine, migrate
+from store.repository import Administration
+from store.throwaway_postgres import ThrowawayPostgres
 
 
 def nth_bsn(n: int) -> str:
@@ -79,3 +86,39 @@ def engine_environment(
         "WKP_PROVIDERS_URL": providers_url,
         "WKP_PROVIDER": "PF-A",
     }
+
+
+# -- the administration, on SQLite and on a real PostgreSQL server the harness starts itself --
+# (every store test, and every test of what writes to the administration from outside it)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    server = ThrowawayPostgres().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'administration.db'}"
+    return request.getfixturevalue("postgres").create_database(f"t_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def bsn_key() -> bytes:
+    return secrets.token_bytes(32)
+
+
+@pytest.fixture
+def bsn_key_b64(bsn_key) -> str:
+    return base64.b64encode(bsn_key).decode()
+
+
+@pytest.fixture
+async def admin(database_url, bsn_key):
+    migrate(database_url)
+    engine = make_async_engine(database_url)
+    yield Administration(engine, BsnProtector(bsn_key))
+    await engine.dispose()

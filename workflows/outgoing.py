@@ -157,11 +157,11 @@ class OutgoingTransferWorkflow:
     async def report(self, report: CaseReport) -> str:
         """What the administration learned (RULES.md §8), on the day the case hears it: a death
         closes the case today, a changed pension date moves its end, a request is answered now."""
-        key = report.key()
+        today = self.clock.today()
+        key = report.key(today)
         if key in self.state.reports_seen:
             return "already recorded: nothing changes"
         self.state.reports_seen.append(key)
-        today = self.clock.today()
         self.book.note(
             AuditStep(
                 idempotency_key=ids.report_key(workflow.info().workflow_id, key),

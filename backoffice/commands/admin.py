@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from backoffice import operator_data
+from backoffice import case_events, operator_data
 from backoffice.errors import user_errors
 from backoffice.options import parse_date
 from config.logging import configure_logging, get_logger
@@ -86,6 +86,28 @@ def import_csv(
     )
     print(report.summary())
     if report.rejected_rows:
+        raise typer.Exit(EXIT_SOME_REJECTED)
+
+
+@app.command("events")
+@user_errors
+def events_csv(
+    csv_file: Annotated[Path, typer.Argument(metavar="FILE.csv", help="columns case_id,on,kind,value")],
+    rejects: Annotated[Path | None, typer.Option(help="where bad rows are reported (default FILE.rejects.csv)")] = None,
+) -> None:
+    """Deliver the administration's daily batch to the running cases (RULES.md §8): kind
+    death_date or pension_date with a date as value, or request with individual_transfer (PW 71)
+    or calculation_statement (17e.7); `on` is the day it was learned. Bad or refused rows go to
+    the reject file; importing again delivers nothing twice.
+    Exit code 0: all rows good; 3: some rows rejected; 2: the file itself is unusable."""
+    configure_logging()
+    reject_path = rejects or csv_file.with_name(csv_file.stem + ".rejects.csv")
+    report = asyncio.run(case_events.import_events_file(get_settings(), csv_file, reject_path, operator_data.today()))
+    get_logger(step="events").info(
+        "events delivered", file=csv_file.name, rows=report.rows, delivered=report.delivered, rejected=report.rejected
+    )
+    print(report.summary())
+    if report.rejected:
         raise typer.Exit(EXIT_SOME_REJECTED)
 
 

@@ -8,16 +8,20 @@ import typer
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from backoffice.case_events import ANSWER_WITHIN, reporter
 from backoffice.errors import fail, user_errors
+from backoffice.options import parse_date
 from config.settings import get_settings
-from engine import temporal_client
+from engine import ReportRefused, report_to_case, temporal_client
 from models.ids import case_workflow_id
+from models.reports import CaseReport, RequestKind
 from models.transfer import CaseStatus, ConsentAnswer
 from rules.transfer_value import TransferValueStatement
 from workflows.outgoing import OutgoingTransferWorkflow
 
 app = typer.Typer(
-    help="One case: its status, its transfer value statement (17e.7), the participant's consent.", no_args_is_help=True
+    help="One case: its status, its transfer value statement (17e.7), the participant's consent, what was learned.",
+    no_args_is_help=True,
 )
 
 
@@ -100,4 +104,56 @@ def consent(
     answer = call(
         case_id, lambda handle: handle.execute_update(OutgoingTransferWorkflow.give_consent, ConsentAnswer(consent=yes))
     )
+    print(f"case {case_id}: {answer}")
+
+
+@app.command()
+@user_errors
+def report(
+    case_id: Annotated[str, typer.Argument(help="the case id")],
+    death_date: Annotated[str | None, typer.Option("--death-date", help="the participant died (YYYY-MM-DD)")] = None,
+    pension_date: Annotated[
+        str | None, typer.Option("--pension-date", help="the pension now starts on (YYYY-MM-DD)")
+    ] = None,
+    request: Annotated[
+        str | None,
+        typer.Option("--request", help="individual-transfer (answered under PW 71) or calculation-statement (17e.7)"),
+    ] = None,
+    learned_on: Annotated[
+        str | None, typer.Option("--learned-on", help="the day it was learned (default: the case's today)")
+    ] = None,
+) -> None:
+    """Tell a running case what the administration learned (RULES.md §8): a death closes it
+    today, a changed pension date moves its end, a request is answered with a letter. Refused,
+    with the field and the reason, when it does not apply."""
+    given = [
+        name
+        for name, value in (("--death-date", death_date), ("--pension-date", pension_date), ("--request", request))
+        if value is not None
+    ]
+    if len(given) != 1:
+        raise fail("report: give exactly one of --death-date, --pension-date or --request")
+    fields: dict[str, object] = {"reported_by": reporter("wkp case report")}
+    if death_date is not None:
+        fields["death_date"] = parse_date(death_date, "--death-date")
+    if pension_date is not None:
+        fields["pension_date"] = parse_date(pension_date, "--pension-date")
+    if request is not None:
+        kind = request.replace("-", "_")
+        if kind not in {k.value for k in RequestKind}:
+            raise fail("--request: must be individual-transfer or calculation-statement")
+        fields["request"] = kind
+    if learned_on is not None:  # unset: the case's own today (a test cluster's legal date)
+        fields["learned_on"] = parse_date(learned_on, "--learned-on")
+    case_report = CaseReport.model_validate(fields)
+    settings = get_settings()
+
+    async def main() -> str:
+        async with temporal_client(settings) as client:
+            return await report_to_case(client, settings.provider, case_id, case_report, answer_within=ANSWER_WITHIN)
+
+    try:
+        answer = asyncio.run(main())
+    except ReportRefused as refusal:
+        raise fail(f"case {case_id}: {refusal}") from None
     print(f"case {case_id}: {answer}")
