@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
 from backoffice.case_events import ANSWER_WITHIN, reporter
 from backoffice.errors import fail, user_errors
@@ -17,6 +17,7 @@ from models.ids import case_workflow_id
 from models.reports import CaseReport, RequestKind
 from models.transfer import CaseStatus, ConsentAnswer
 from rules.transfer_value import TransferValueStatement
+from store.factory import administration
 from workflows.outgoing import OutgoingTransferWorkflow
 
 app = typer.Typer(
@@ -83,10 +84,26 @@ def statement(
     case_id: Annotated[str, typer.Argument(help="the case id")],
     as_json: Annotated[bool, typer.Option("--json", help="the statement as JSON")] = False,
 ) -> None:
-    """The calculation of the transfer value (Besluit 17e.7) as the case last made it."""
-    found: TransferValueStatement | None = call(
-        case_id, lambda handle: handle.query(OutgoingTransferWorkflow.transfer_value_statement)
-    )
+    """The calculation of the transfer value (Besluit 17e.7) as the case last made it: from the
+    running case, or from the administration, which keeps every one (after Temporal's retention)."""
+    settings = get_settings()
+
+    async def latest() -> TransferValueStatement | None:
+        async with temporal_client(settings) as client:
+            handle = client.get_workflow_handle(case_workflow_id(settings.provider, case_id))
+            try:
+                found = await handle.query(OutgoingTransferWorkflow.transfer_value_statement)
+            except RPCError as error:
+                if error.status is not RPCStatusCode.NOT_FOUND:
+                    raise fail(f"case_id: {case_id!r}: {error.message}") from None
+                found = None
+        if found is not None:
+            return found
+        async with administration(settings) as admin:
+            kept = await admin.statements_for(case_id)
+        return TransferValueStatement.model_validate(kept[-1]) if kept else None
+
+    found = asyncio.run(latest())
     if found is None:
         raise fail(
             f"case_id: {case_id!r}: no transfer value has been calculated yet (it is, on the payment or buy-out date)"
