@@ -244,6 +244,12 @@ DETAIL_FIELDS = (
     "until",
     "outcome",
     "consent",
+    "factor",
+    "factor_source",
+    "factor_period_from",
+    "factor_illustrative",
+    "value",
+    "reported_by",
 )
 
 

@@ -8,6 +8,8 @@ A refusal names the field and the rule, never the value typed.
 
 import csv
 import getpass
+import hashlib
+import json
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -18,6 +20,7 @@ from pydantic import ValidationError
 from backoffice.errors import fail
 from config.settings import Settings
 from engine import temporal_client, wake_waiting_cases
+from models.afkoopvoet import AfkoopvoetPeriod
 from models.ledger import AuditStep, DecreeDayRecord, FundingRatioRecord, ProviderRecord, ThresholdRecord
 from models.money import to_money
 from models.problems import problems_from
@@ -30,7 +33,7 @@ from store.database import migrate
 from store.factory import administration
 from store.repository import Administration
 
-M = TypeVar("M", ThresholdRecord, FundingRatioRecord, DecreeDayRecord)
+M = TypeVar("M", ThresholdRecord, FundingRatioRecord, DecreeDayRecord, AfkoopvoetPeriod)
 OPERATOR = "operator"  # the audit log's subject for what operators record
 RATIO_COLUMNS = ["provider_id", "month", "ratio", "source"]
 
@@ -66,6 +69,40 @@ def ratio_record(provider_id: str, month: str, ratio: str, source: str | None) -
     except InvalidOperation:
         raise fail("ratio: must be a fraction such as 1.054") from None
     return validated(FundingRatioRecord, provider_id=provider_id, month=month, ratio=value, source=source)
+
+
+def afkoopvoet_record(
+    valid_from: date, valid_to: date | None, flat: str | None, by_age_file: Path | None, source: str
+) -> AfkoopvoetPeriod:
+    """Besluit 16: one factor for every age, or a table by age (a CSV file with columns age,factor)."""
+    if (flat is None) == (by_age_file is None):
+        raise fail("afkoopvoet: give exactly one of --factor (every age) or --by-age FILE.csv")
+    fields: dict[str, object] = {"valid_from": valid_from, "valid_to": valid_to, "source": source}
+    if flat is not None:
+        fields["flat"] = flat.strip()
+    else:
+        assert by_age_file is not None
+        fields["by_age"] = read_age_table(by_age_file)
+    return validated(AfkoopvoetPeriod, **fields)
+
+
+def read_age_table(path: Path) -> dict[str, str]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        raise fail(f"{path.name}: cannot be read as UTF-8 text") from None
+    reader = csv.DictReader(text.splitlines())
+    if reader.fieldnames is None or sorted(reader.fieldnames) != ["age", "factor"]:
+        raise fail(f"{path.name}: header: must be exactly age,factor")
+    table: dict[str, str] = {}
+    for line, row in enumerate(reader, start=2):
+        age = (row["age"] or "").strip()
+        if age in table:
+            raise fail(f"{path.name}: line {line}: age: appears twice")
+        table[age] = (row["factor"] or "").strip()
+    if not table:
+        raise fail(f"{path.name}: has no ages")
+    return table
 
 
 def decree_record(day: date, source: str) -> DecreeDayRecord:
@@ -190,6 +227,47 @@ def read_ratio_csv(path: Path, reject_path: Path) -> tuple[list[FundingRatioReco
         writer.writerow(["line", "field", "reason"])
         writer.writerows(rejects)
     return records, len(rejects)
+
+
+async def record_afkoopvoet(settings: Settings, period: AfkoopvoetPeriod) -> str:
+    """Record (or correct) the afkoopvoet of a period; buy-outs waiting for one go on at once."""
+    migrate(settings.administration_url())
+    table = f"factor {period.flat}" if period.flat is not None else f"{len(period.by_age or {})} ages"
+    async with administration(settings) as admin:
+        if not await admin.record_afkoopvoet(period):
+            return f"afkoopvoet from {period.valid_from} was recorded already; nothing changed"
+        details = {
+            "valid_from": period.valid_from.isoformat(),
+            "valid_to": period.valid_to.isoformat() if period.valid_to else None,
+            **period.model_dump(mode="json", include={"flat", "by_age"}, exclude_none=True),
+            "source": period.source,
+        }
+        key = f"afkoopvoet/{period.valid_from}/{hash_of(details)}"
+        await audit(admin, "afkoopvoet_recorded", "Besluit 16", key, details)
+    until = f" to {period.valid_to}" if period.valid_to else ""
+    return f"afkoopvoet from {period.valid_from}{until} ({table}) recorded ({period.source}); {await wake(settings)}"
+
+
+def hash_of(details: dict[str, object]) -> str:
+    return hashlib.sha256(json.dumps(details, sort_keys=True).encode()).hexdigest()[:16]
+
+
+async def afkoopvoet_lines(settings: Settings) -> list[str]:
+    """Recorded periods (which win for the days they cover), then the configured table."""
+    migrate(settings.administration_url())
+    async with administration(settings) as admin:
+        recorded = await admin.afkoopvoet_periods()
+    lines = [period_line("recorded", period) for period in recorded]
+    configured = settings.configured_afkoopvoet()
+    lines += [period_line(f"configured ({settings.afkoopvoet_file})", period) for period in configured]
+    return lines or ["no afkoopvoet: every buy-out waits until one is recorded (wkp admin afkoopvoet set)"]
+
+
+def period_line(origin: str, period: AfkoopvoetPeriod) -> str:
+    table = f"factor {period.flat}" if period.flat is not None else f"by age ({len(period.by_age or {})} ages)"
+    until = period.valid_to.isoformat() if period.valid_to else "onwards"
+    mark = " ILLUSTRATIVE" if period.illustrative else ""
+    return f"{period.valid_from} to {until:<10}  {table:<20} {origin}{mark}: {period.source}"
 
 
 async def record_decree_day(settings: Settings, record: DecreeDayRecord) -> str:

@@ -29,10 +29,12 @@ class Book:
         self.events = events
         self.unrecorded: list[AuditStep] = []
 
-    def record(self, event: CaseEvent) -> None:
-        """Add a statutory step; it reaches the audit log at the next flush."""
+    def record(self, event: CaseEvent, **audit_only: str | None) -> None:
+        """Add a statutory step; it reaches the audit log at the next flush, with `audit_only`
+        details an auditor needs that are not part of the case event (a factor's source)."""
         self.events.append(event)
         details = event.model_dump(mode="json", exclude_none=True, exclude={"type", "date", "due", "article"})
+        details.update({name: value for name, value in audit_only.items() if value is not None})
         self.note(
             AuditStep(
                 idempotency_key=ids.event_key(workflow.info().workflow_id, len(self.events)),

@@ -627,7 +627,10 @@ class OutgoingTransferWorkflow:
         self.book.record(
             CaseEvent(
                 type=EventType.BUYOUT_PAID, date=paid_on, due=due, amount=value, article=article, factor=quote.factor
-            )
+            ),
+            factor_source=quote.source,
+            factor_period_from=quote.valid_from.isoformat() if quote.valid_from else None,
+            factor_illustrative="yes" if quote.illustrative else None,
         )
         if due is not None:
             self.breach_if_late(paid_on, due, article)

@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from backoffice import case_events, operator_data
 from backoffice.errors import user_errors
-from backoffice.options import parse_date
+from backoffice.options import optional_date, parse_date
 from config.logging import configure_logging, get_logger
 from config.settings import get_settings
 from store.database import migrate, sync_url
@@ -117,10 +117,12 @@ threshold_app = typer.Typer(help="Small-pension thresholds (PW 66) for years the
 provider_app = typer.Typer(help="The other providers cases transfer to (fund, insurer, ppi).")
 ratio_app = typer.Typer(help="Funds' month-end policy funding ratios (beleidsdekkingsgraad, PW 72).")
 holiday_app = typer.Typer(help="Days a Royal decree made equal to a holiday (Atw 3.3).")
+afkoopvoet_app = typer.Typer(help="The provider's buy-out factors (afkoopvoet, Besluit 16), period by period.")
 app.add_typer(threshold_app, name="threshold")
 app.add_typer(provider_app, name="provider")
 app.add_typer(ratio_app, name="funding-ratio")
 app.add_typer(holiday_app, name="holiday")
+app.add_typer(afkoopvoet_app, name="afkoopvoet")
 
 
 @threshold_app.command("set")
@@ -206,4 +208,32 @@ def holiday_add(
 @user_errors
 def holiday_list() -> None:
     for line in asyncio.run(operator_data.decree_lines(get_settings())):
+        print(line)
+
+
+@afkoopvoet_app.command("set")
+@user_errors
+def afkoopvoet_set(
+    valid_from: Annotated[str, typer.Argument(help="the first day it is in force (YYYY-MM-DD)")],
+    source: Annotated[str, typer.Option("--source", help="the board decision or actuarial report it comes from")],
+    factor: Annotated[str | None, typer.Option("--factor", help="one factor for every age, e.g. 11.85")] = None,
+    by_age: Annotated[
+        Path | None, typer.Option("--by-age", metavar="FILE.csv", help="a factor per age: columns age,factor")
+    ] = None,
+    valid_to: Annotated[str | None, typer.Option("--valid-to", help="its last day (default: the next begins)")] = None,
+) -> None:
+    """Record the afkoopvoet in force from a day: every buy-out paid in its period pays factor x
+    the annual pension; buy-outs waiting for one go on at once. Recorded periods win over the
+    configured table (WKP_AFKOOPVOET_FILE) for the days they cover."""
+    period = operator_data.afkoopvoet_record(
+        parse_date(valid_from, "valid_from"), optional_date(valid_to, "--valid-to"), factor, by_age, source
+    )
+    print(asyncio.run(operator_data.record_afkoopvoet(get_settings(), period)))
+
+
+@afkoopvoet_app.command("list")
+@user_errors
+def afkoopvoet_list() -> None:
+    """Every afkoopvoet period the engine knows: recorded by operators, then configured."""
+    for line in asyncio.run(operator_data.afkoopvoet_lines(get_settings())):
         print(line)

@@ -14,15 +14,18 @@ from tests.polling import eventually
 
 WKP = str(Path(sys.executable).parent / "wkp")
 CASES = [f"R-{i}" for i in range(4)]  # left in 2025, accruing nowhere: each awaits its next query
+LEAVER = "B-0"  # left in 2017 (PW 220b), accruing nowhere: bought off with consent, at an afkoopvoet
 
 
 async def test_reports_reach_running_cases_from_the_command_line_and_the_daily_batch(tmp_path, stack_env):
     ports, env = stack_env
+    env = {**env, "WKP_AFKOOPVOET_FILE": "none"}  # no table configured: a buy-out waits for an operator
 
     def wkp(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([WKP, *args], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=180)
 
     rows = [f"{case_id},{nth_bsn(800 + i)},1970-01-01,2025-06-30,2037-01-01,250.00" for i, case_id in enumerate(CASES)]
+    rows.append(f"{LEAVER},{nth_bsn(810)},1970-01-01,2017-05-31,2037-01-01,250.00")
     (tmp_path / "export.csv").write_text(
         "case_id,bsn,birth_date,participation_end,pension_date,old_age_pension\n" + "\n".join(rows) + "\n"
     )
@@ -46,7 +49,7 @@ async def test_reports_reach_running_cases_from_the_command_line_and_the_daily_b
         up = wkp("up", "--detach")
         assert up.returncode == 0, up.stdout + up.stderr
         assert wkp("wave", "start", "R", "--all").returncode == 0
-        waiting = {case_id: "awaiting_query" for case_id in CASES}
+        waiting = {case_id: "awaiting_query" for case_id in CASES} | {LEAVER: "awaiting_afkoopvoet"}
         assert await eventually(phases, lambda found: found == waiting, timeout=120) == waiting
 
         died = wkp("case", "report", "R-0", "--death-date", "2026-11-20")
@@ -83,7 +86,30 @@ async def test_reports_reach_running_cases_from_the_command_line_and_the_daily_b
         assert "4 rows: 0 delivered, 2 unchanged, 2 rejected" in rerun.stdout, rerun.stdout
 
         expected = {"R-0": "closed deceased", "R-2": "closed deceased"} | {k: "awaiting_query" for k in ("R-1", "R-3")}
-        assert await eventually(phases, lambda found: found == expected, timeout=60) == expected
+        found = await eventually(phases, lambda found: {k: found[k] for k in expected} == expected, timeout=60)
+        assert {k: found[k] for k in expected} == expected
+
+        # Besluit 16: no afkoopvoet anywhere, so the 2017 leaver's buy-out waited; once an
+        # operator records one, the offer goes out, and with consent the lump sum is paid at it.
+        assert "no afkoopvoet" in wkp("admin", "afkoopvoet", "list").stdout
+        both = wkp(
+            "admin", "afkoopvoet", "set", "2026-01-01", "--factor", "11.85", "--by-age", "x.csv", "--source", "s"
+        )
+        assert both.returncode == 2 and "exactly one of --factor" in both.stderr
+        bad = wkp("admin", "afkoopvoet", "set", "2026-01-01", "--factor", "-3", "--source", "Bestuursbesluit 2025-12")
+        assert bad.returncode == 2 and "flat" in bad.stderr and "-3" not in bad.stderr, bad
+        recorded = wkp(
+            "admin", "afkoopvoet", "set", "2026-01-01", "--factor", "11.85", "--source", "Bestuursbesluit 2025-12"
+        )
+        assert recorded.returncode == 0 and "told to look again" in recorded.stdout, recorded
+        assert "2026-01-01 to onwards" in wkp("admin", "afkoopvoet", "list").stdout
+        await eventually(phases, lambda found: found[LEAVER] == "awaiting_consent", timeout=60)
+        assert wkp("case", "consent", LEAVER, "--yes").returncode == 0
+        await eventually(phases, lambda found: found[LEAVER] == "closed bought_off", timeout=60)
+        paid = wkp("case", "show", LEAVER).stdout
+        assert "buyout_paid" in paid and "amount=2962.50" in paid and "factor=11.85" in paid, paid
+        audit = wkp("audit", "report", LEAVER, "--out", str(tmp_path / "audit"))
+        assert "factor 11.85, factor source Bestuursbesluit 2025-12" in audit.stdout, audit.stdout
         statement = wkp("case", "statement", "R-3", "--json")
         assert statement.returncode == 0 and '"value"' in statement.stdout, statement
         shown = wkp("case", "show", "R-3").stdout
