@@ -141,3 +141,16 @@ def test_bad_input_gives_one_line_naming_the_field(tmp_path, make_args, message)
 def test_an_error_about_a_bsn_does_not_echo_the_bsn(tmp_path):
     result = wkp("rules", "explain", str(write_case(tmp_path, bsn="111222334")))
     assert "bsn:" in result.stderr and "111222334" not in result.stderr
+
+
+def test_explain_shows_the_220b_route_of_a_2017_leaver_with_its_earliest_date(tmp_path):
+    case = write_case(tmp_path, participation_end="2017-05-31", old_age_pension="300.00")
+    out = json.loads(wkp("rules", "explain", str(case), "--on", "2022-04-01", "--json").stdout)
+    assert out["regime"] == "56"
+    assert [(o["article"], o["from_date"]) for o in out["buyout_options"]] == [
+        ("220b", "2019-05-31"),
+        ("66.1", "2052-02-14"),
+    ]
+    assert out["earliest_buyout_date"] == "2019-05-31"
+    text = wkp("rules", "explain", str(case), "--on", "2022-04-01").stdout
+    assert "2019-05-31" in text and "220b" in text and "the 56.2 register query failed" in text, text
