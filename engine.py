@@ -7,12 +7,10 @@ from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
 from temporalio.client import Client, WorkflowUpdateFailedError, WorkflowUpdateStage
-from temporalio.runtime import Runtime
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.transfer import TransferActivities
-from codec.converter import encrypted_converter
-from codec.encryption import configured_key_ring
+from codec.client import connect_client
 from config.settings import Settings
 from models.ids import case_workflow_id
 from models.reports import CaseReport
@@ -22,19 +20,6 @@ from rules.calendar import DECREE_DAYS
 from rules.legal_time import amsterdam_midnight
 from store.factory import open_administration
 from store.repository import Administration
-
-
-async def connect_client(settings: Settings, runtime: Runtime | None = None) -> Client:
-    # The default runtime: a custom one's threads outlived the interpreter at exit once
-    # (PyGILState_Release while finalizing). Only `wkp simulate` needs the quiet one, and a
-    # worker that exposes metrics its own (config.temporal_runtime.metrics_runtime).
-    # Payloads are encrypted before they leave the process (codec/): worker and CLI alike.
-    return await Client.connect(
-        settings.temporal_address,
-        namespace=settings.namespace,
-        data_converter=encrypted_converter(configured_key_ring(settings)),
-        runtime=runtime,
-    )
 
 
 def legal_clock_offset(legal_date: date) -> float:
@@ -167,3 +152,4 @@ async def report_to_case(
                 raise ReportRefused("case: is closed; a report no longer applies") from None
             raise ReportRefused("case_id: no case under automatic transfer has this id") from None
         raise
+

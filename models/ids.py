@@ -5,6 +5,11 @@ Ids are deterministic, so starting a case again finds the running one instead of
 """
 
 
+# The receiving side's workflow type, by name: the inbound door starts it without importing
+# the workflow code (DESIGN.md: inbound/ reads models, store and temporalio).
+INCOMING_WORKFLOW = "IncomingSmallPensionTransfer"
+
+
 def case_workflow_id(provider: str, case_id: str) -> str:
     """The transferring provider's case (Besluit 17e/17f/56)."""
     return f"wkp-out-{provider}-{case_id}"

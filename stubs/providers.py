@@ -13,29 +13,15 @@ from pathlib import Path
 
 from fastapi import FastAPI, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-from models.bsn import Bsn, mask_bsn
-from models.dates import LegalDate
+from config.http_errors import answer_field_errors_plainly
+from models.bsn import mask_bsn
+from models.inbound import TransferPayment
 from models.money import Money
 from models.provider import ProviderProfile
-from stubs.errors import answer_field_errors_plainly
 
 DOWN_RETRY_AFTER_S = 5
-
-
-class TransferPayment(BaseModel):
-    """What the transferring provider sends with the money (Besluit 17e.4)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    from_provider: str
-    case_reference: str
-    bsn: Bsn
-    birth_date: LegalDate
-    client_number: str
-    amount: Money
-    transfer_date: LegalDate
 
 
 class TransferResult(BaseModel):

@@ -21,11 +21,11 @@ from fastapi import Depends, FastAPI, Header, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from config.http_errors import answer_field_errors_plainly
 from models.bsn import Bsn
 from models.dates import LegalDate
 from models.register import RegisterAnswer, RegisterAnswerKind
 from models.scenario import AccrualSpell
-from stubs.errors import answer_field_errors_plainly
 
 
 class RegisterQuery(BaseModel):

@@ -3,6 +3,9 @@ import, and for the pure layers (models, rules, workflows) which outside librari
 
 One deviation, written in the README: `config` may read `models` and `rules` (pure, no I/O), so
 that settings hand out typed values (thresholds, the working-day calendar, the actuarial basis).
+Two more, for the HTTP services: `stubs` and `inbound` answer field errors alike through
+`config.http_errors`, and `inbound` reads `codec` (what it hands Temporal is encrypted), `config`
+and `rules` (the legal date, the decree days) beside the models, store and temporalio of DESIGN.md.
 """
 
 import ast
@@ -35,7 +38,7 @@ OWN_ARROWS = {
     "rules": {"models"},
     "workflows": {"models", "rules"},
     "register_client": {"models"},
-    "stubs": {"models"},
+    "stubs": {"models", "config"},  # config.http_errors: field errors answered as the door answers them
     "store": {"models", "config"},
     "letters": {"models"},
     "codec": {"models", "config"},
@@ -43,6 +46,9 @@ OWN_ARROWS = {
     "activities": PROJECT,
     "sim": PROJECT - {"backoffice"},
     "backoffice": PROJECT,
+    # DESIGN.md: models, store and temporalio; and codec (what it hands Temporal is encrypted),
+    # config (its settings) and rules (the legal date, the decree days) beside them.
+    "inbound": {"models", "rules", "store", "config", "codec"},
 }
 # Outside libraries, for the layers that must stay pure (deterministic, no I/O).
 OUTSIDE = {

@@ -18,7 +18,7 @@ INFORM_TERM_WORKING_DAYS = 10  # Besluit 17e.5
 APPLY_TERM_MONTHS = 1  # Besluit 17e.5
 
 
-@workflow.defn(name="IncomingSmallPensionTransfer")
+@workflow.defn(name=ids.INCOMING_WORKFLOW)
 class IncomingTransferWorkflow:
     @workflow.init
     def __init__(self, data: IncomingTransferInput) -> None:
