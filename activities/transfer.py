@@ -323,8 +323,15 @@ class TransferActivities:
 
     @activity.defn(name=APPLY_INCOMING_VALUE)
     async def apply_incoming_transfer_value(self, request: ApplyIncomingInput) -> AppliedValue:
-        """Besluit 17e.5 and 28: buy pension rights with the value, at the standard tariff."""
-        pension_date = add_years(request.birth_date, RECEIVING_PENSION_AGE)
+        """Besluit 17e.5 and 28: buy pension rights with the value, at the standard tariff, from
+        the person's pension date in the administration; a person the engine does not know gets
+        the default pension age, and the letter says so."""
+        known = await self.admin.pension_date_for(request.bsn) if request.bsn else None
+        if known is not None and known > request.applied_on:
+            pension_date, source = known, "administration"
+        else:  # unknown here (or a date already past): the default age, said so in the letter
+            pension_date = add_years(request.birth_date, RECEIVING_PENSION_AGE)
+            source = f"default: age {RECEIVING_PENSION_AGE}"
         factor = transfer_value(
             Decimal("1.00"), request.birth_date, pension_date, request.applied_on, self.basis
         ).factor
@@ -334,7 +341,7 @@ class TransferActivities:
                 idempotency_key=request.idempotency_key, applied_on=request.applied_on, rights_annual_pension=rights
             )
         )
-        return AppliedValue(rights_annual_pension=rights, pension_date=pension_date)
+        return AppliedValue(rights_annual_pension=rights, pension_date=pension_date, pension_date_source=source)
 
     @activity.defn(name=LOAD_WAVE_PAGE)
     async def load_wave_page(self, request: WavePageInput) -> WavePage:

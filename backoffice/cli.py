@@ -34,6 +34,15 @@ def codec_server() -> None:
     main()
 
 
+@app.command("inbound")
+def inbound() -> None:
+    """Serve the inbound door where other providers deliver the transfers they pay us (Besluit
+    17e.4/17e.5): WKP_INBOUND_TOKENS (a token per sending provider), WKP_INBOUND_HOST, WKP_INBOUND_PORT."""
+    from inbound.server import main
+
+    main()
+
+
 def main() -> None:
     """The `wkp` entry point: the commands behind one error boundary (backoffice.errors.run).
 

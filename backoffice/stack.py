@@ -55,6 +55,8 @@ def services(settings: Settings) -> list[Service]:
     home = settings.home.resolve()
     python = sys.executable
     metrics_port = settings.metrics_port or EMBEDDED_METRICS_PORT
+    # The stub's other providers deliver at the inbound door with a token each, made once.
+    inbound_tokens = json.dumps(settings.inbound_token_map(senders=DEFAULT_PROVIDERS))
     return [
         Service("codec", [python, "-m", "codec.server"], settings.codec_port),
         Service(
@@ -107,8 +109,17 @@ def services(settings: Settings) -> list[Service]:
                 str(home / "providers.json"),
                 "--port",
                 str(port_of(settings.providers_url)),
+                # Payments to the engine's own provider go to its inbound door (17e.5).
+                "--forward-provider",
+                settings.provider,
+                "--forward-url",
+                f"http://127.0.0.1:{settings.inbound_port}",
             ],
             port_of(settings.providers_url),
+            {"WKP_INBOUND_TOKENS": inbound_tokens},  # never on the command line
+        ),
+        Service(
+            "inbound", [python, "-m", "inbound.server"], settings.inbound_port, {"WKP_INBOUND_TOKENS": inbound_tokens}
         ),
         Service("worker", [python, "-m", "worker"], metrics_port, {"WKP_METRICS_PORT": str(metrics_port)}),
     ]
@@ -183,6 +194,7 @@ MARKERS = {
     "temporal": "start-dev",
     "register": "stubs.register",
     "providers": "stubs.providers",
+    "inbound": "inbound.server",
     "worker": "worker",
 }
 

@@ -3,7 +3,9 @@
 Every variable, its meaning and its default are listed in the README (Configuration).
 """
 
+import json
 import secrets
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -79,6 +81,16 @@ class Settings(BaseSettings):
         if self.codec_tokens:
             return self.codec_tokens
         return [read_or_create(self.home / "codec-token", lambda: secrets.token_urlsafe(24))]
+
+    def inbound_token_map(self, senders: Iterable[str] = ()) -> dict[str, str]:
+        """The inbound door's token per sending provider: configured, or for the embedded stack
+        made once (0600) for `senders`, the stub's other providers."""
+        if self.inbound_tokens:
+            return self.inbound_tokens
+        path = self.home / "inbound-tokens.json"
+        if not path.exists() and not senders:
+            return {}
+        return json.loads(read_or_create(path, lambda: json.dumps({s: secrets.token_urlsafe(24) for s in senders})))
 
     def ui_origins(self) -> list[str]:
         return self.codec_cors_origins or [f"http://localhost:{self.ui_port}", f"http://127.0.0.1:{self.ui_port}"]

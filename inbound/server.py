@@ -32,7 +32,7 @@ def create_configured_app(settings: Settings) -> FastAPI:
         await start_incoming_case(clients[0], settings.task_queue, settings.provider, transfer, legal)
 
     receiver = Receiver(admin=admin, provider=settings.provider, start_case=start_case, today=today)
-    return create_inbound_app(receiver, settings.inbound_tokens)
+    return create_inbound_app(receiver, settings.inbound_token_map())
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ import an activity's implementation (DESIGN.md).
 
 from datetime import date
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from models.bsn import Bsn
 from models.case import PensionCase
@@ -115,11 +115,16 @@ class ApplyIncomingInput(BaseModel):
     birth_date: LegalDate
     amount: Money
     applied_on: date
+    # To find the person's pension date in the administration; unset in histories recorded before.
+    bsn: Bsn | None = None
 
 
 class AppliedValue(BaseModel):
     rights_annual_pension: Money
     pension_date: LegalDate
+    pension_date_source: str = Field(
+        default="default", description="'administration' (the person's own), or the default age it fell back to"
+    )
 
 
 class CaseProgress(BaseModel):

@@ -19,14 +19,15 @@ from codec.converter import throwaway_converter
 from config.binaries import temporal_test_server
 from config.temporal_runtime import quiet_runtime
 from engine import ReportRefused, register_search_attributes, report_to_case
-from models.ids import case_workflow_id, incoming_workflow_id
-from models.scenario import Scenario, ScenarioReport
-from models.transfer import IncomingTransferInput, LegalSettings, OutgoingTransferInput
+from models.ids import case_workflow_id
+from models.scenario import IncomingTransfer, Scenario, ScenarioReport
+from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
 from rules.afkoopvoet import load_periods
 from rules.basis import ActuarialBasis
 from rules.calendar import DECREE_DAYS, add_months
 from rules.legal_time import amsterdam_midnight
+from sim.door import Senders, inbound_door
 from sim.results import Subject, read_line, run_histories
 from sim.world import Participants, load_world, temporary_administration
 from store.repository import Administration
@@ -34,7 +35,6 @@ from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, RegisterStats, create_register_app
 from stubs.serve import serving
 from worker import build_worker
-from workflows.incoming import IncomingTransferWorkflow
 from workflows.outgoing import OutgoingTransferWorkflow
 
 TASK_QUEUE = "wkp-simulation"
@@ -112,22 +112,39 @@ async def simulate(
         # Every case stays in the worker's cache: an evicted case is replayed from its history
         # at each wake-up, which made 1,000 cases cost far more than ten times 100.
         cache = max(1000, 2 * (len(scenario.cases) + len(scenario.incoming)))
-        async with build_worker(env.client, TASK_QUEUE, activities, max_cached_workflows=cache):
-            started = await start_all(env.client, scenario, legal)
-            refused = await advance(env, scenario, offset, options.progress, operator_days(scenario), started)
-            run = SimulationRun(
-                lines=[await read_line(subject, handle, scenario.until) for subject, handle in started],
-                register=register_app.state.stats,
-                refused_reports=refused,
-            )
+        clock = LegalDay(scenario.start)
+        async with (
+            build_worker(env.client, TASK_QUEUE, activities, max_cached_workflows=cache),
+            inbound_door(env.client, admin, scenario, TASK_QUEUE, legal, clock.today) as senders,
+        ):
+            started = await start_cases(env.client, scenario, legal)
+            delivered: dict[str, WorkflowHandle[Any, Any]] = {}
+            days = Days(operator_days(scenario), reports_by_day(scenario), transfers_by_day(scenario))
+            refused = await advance(env, scenario, offset, options.progress, days, clock, started, senders, delivered)
+            lines = [await read_line(subject, handle, scenario.until) for subject, handle in started]
+            for transfer in scenario.incoming:
+                lines.append(await incoming_line(transfer.transfer_id, delivered.get(transfer.transfer_id), scenario))
+            run = SimulationRun(lines=lines, register=register_app.state.stats, refused_reports=refused)
             if options.keep_histories:
-                for _, handle in started:
-                    assert handle.first_execution_run_id is not None
-                    run.histories += await run_histories(env.client, handle.id, handle.first_execution_run_id)
+                for handle in [handle for _, handle in started] + list(delivered.values()):
+                    first_run = (await handle.describe()).run_id if handle.first_execution_run_id is None else None
+                    run_id = handle.first_execution_run_id or first_run
+                    assert run_id is not None
+                    run.histories += await run_histories(env.client, handle.id, run_id)
             return run
 
 
-async def start_all(
+async def incoming_line(
+    transfer_id: str, handle: WorkflowHandle[Any, Any] | None, scenario: Scenario
+) -> dict[str, Any]:
+    """An incoming transfer's line under the scenario's own transfer_id (the door gives each
+    delivery an id of the engine's); one not delivered by `until` is open, without events."""
+    if handle is None:
+        return {"transfer_id": transfer_id, "outcome": "open", "events": []}
+    return {**await read_line(Subject.INCOMING, handle, scenario.until), "transfer_id": transfer_id}
+
+
+async def start_cases(
     client: Client, scenario: Scenario, legal: LegalSettings
 ) -> list[tuple[Subject, WorkflowHandle[Any, Any]]]:
     wave_dates = {case_id: wave.date for wave in scenario.plan.waves for case_id in wave.case_ids}
@@ -143,16 +160,43 @@ async def start_all(
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         started.append((Subject.CASE, handle))
-    for transfer in scenario.incoming:
-        incoming = await client.start_workflow(
-            IncomingTransferWorkflow.run,
-            IncomingTransferInput(provider=scenario.provider, transfer=transfer, legal=legal),
-            id=incoming_workflow_id(scenario.provider, transfer.transfer_id),
-            task_queue=TASK_QUEUE,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-        )
-        started.append((Subject.INCOMING, incoming))
     return started
+
+
+@dataclass
+class LegalDay:
+    """The legal day the simulation has reached: the inbound door dates a receipt by it."""
+
+    day: date
+
+    def today(self) -> date:
+        return self.day
+
+
+@dataclass
+class Days:
+    """The days the simulation stops on to act as the world outside the engine does."""
+
+    operator: list[date]  # an operator records data cases may wait for
+    reports: dict[date, list[ScenarioReport]]  # the administration learns something of a case
+    transfers: dict[date, list[IncomingTransfer]]  # another provider delivers a transfer
+
+    def stops(self, until: date) -> list[date]:
+        return sorted({*self.operator, *self.reports, *self.transfers, until + timedelta(days=1)})
+
+
+def reports_by_day(scenario: Scenario) -> dict[date, list[ScenarioReport]]:
+    found: dict[date, list[ScenarioReport]] = {}
+    for report in scenario.reports:
+        found.setdefault(report.on, []).append(report)
+    return found
+
+
+def transfers_by_day(scenario: Scenario) -> dict[date, list[IncomingTransfer]]:
+    found: dict[date, list[IncomingTransfer]] = {}
+    for transfer in scenario.incoming:
+        found.setdefault(transfer.received, []).append(transfer)
+    return found
 
 
 def operator_days(scenario: Scenario) -> list[date]:
@@ -165,35 +209,39 @@ async def advance(
     scenario: Scenario,
     offset: timedelta,
     progress: Callable[[date], None],
-    operator_days: list[date],
+    days: Days,
+    clock: LegalDay,
     started: list[tuple[Subject, WorkflowHandle[Any, Any]]],
+    senders: Senders,
+    delivered: dict[str, WorkflowHandle[Any, Any]],
 ) -> list[str]:
     """Let legal time pass until the end of `until`, a month at a time (one long skip can
     outlast the test server's call timeout, and a month is a readable unit of progress), and
-    stop on each day an operator records something, to tell the waiting cases as
-    `wkp admin threshold set` does (the time-skipping server has no visibility to find them by),
-    and on each day the administration learns something, to report it to the case through the
-    path production uses (engine.report_to_case). Returns the reports a case refused."""
-    day = scenario.start
-    report_days: dict[date, list[ScenarioReport]] = {}
-    for report in scenario.reports:
-        report_days.setdefault(report.on, []).append(report)
+    stop a few minutes into each day the world outside acts, to act through the paths production
+    uses: tell the waiting cases an operator recorded something (`wkp admin … set` does; the
+    time-skipping server has no visibility to find them by), report what the administration
+    learned (engine.report_to_case), deliver another provider's transfer at the inbound door.
+    Returns the reports a case refused."""
     refused: list[str] = []
-    stops = sorted({*operator_days, *report_days, scenario.until + timedelta(days=1)})
-    while day <= scenario.until:
-        next_month = add_months(day.replace(day=1), 1)
-        day = min([next_month, *[stop for stop in stops if stop > day]])
+    stops = days.stops(scenario.until)
+    day = scenario.start
+    while day <= scenario.until + timedelta(days=1):  # the day after: all of `until` has happened
         remaining = amsterdam_midnight(day) + WAKE_AFTER - offset - await env.get_current_time()
         if remaining > timedelta(0):
             await env.sleep(remaining)
-        if day in operator_days:
+        clock.day = day
+        if day in days.operator:
             await tell_waiting_cases(started)
-        for report in report_days.get(day, []):
+        for report in days.reports.get(day, []):
             try:
                 await report_to_case(env.client, scenario.provider, report.case_id, report.as_report())
             except ReportRefused as refusal:
                 refused.append(f"{report.case_id} {report.on}: {refusal}")
+        for transfer in days.transfers.get(day, []):
+            delivered[transfer.transfer_id] = await senders.deliver(transfer)
         progress(day)
+        next_month = add_months(day.replace(day=1), 1)
+        day = min([next_month, *[stop for stop in stops if stop > day]])
     return refused
 
 

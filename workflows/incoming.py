@@ -59,6 +59,7 @@ class IncomingTransferWorkflow:
         await self.clock.sleep_until(applied_on, f"17e.5 apply the value on {applied_on} (due {apply_due})")
         applied_on = max(applied_on, self.clock.today())  # the day it is really applied
         applied = await steps.apply_incoming_value(
+            transfer.bsn,
             transfer.birth_date, transfer.amount, applied_on, summary=f"17e.5 apply the value, due {apply_due}"
         )
         await self.record(CaseEvent(type=EventType.VALUE_APPLIED, date=applied_on, due=apply_due, article="17e.5"))
@@ -81,6 +82,8 @@ class IncomingTransferWorkflow:
                     "amount": str(transfer.amount),
                     "applied_on": applied_on.isoformat(),
                     "rights_annual_pension": str(applied.rights_annual_pension),
+                    "pension_date": applied.pension_date.isoformat(),
+                    "pension_date_source": applied.pension_date_source,
                     "provider": data.provider,
                 },
             ),

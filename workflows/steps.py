@@ -215,12 +215,16 @@ async def book_incoming_transfer(booking: ReceiptBooking, summary: str) -> None:
 
 
 async def apply_incoming_value(
-    birth_date: LegalDate, amount: Money, applied_on: LegalDate, summary: str
+    bsn: str, birth_date: LegalDate, amount: Money, applied_on: LegalDate, summary: str
 ) -> AppliedValue:
     return await workflow.execute_activity(
         APPLY_INCOMING_VALUE,
         ApplyIncomingInput(
-            idempotency_key=ids.receipt_key(_workflow_id()), birth_date=birth_date, amount=amount, applied_on=applied_on
+            idempotency_key=ids.receipt_key(_workflow_id()),
+            bsn=bsn,
+            birth_date=birth_date,
+            amount=amount,
+            applied_on=applied_on,
         ),
         result_type=AppliedValue,
         start_to_close_timeout=STEP_TIMEOUT,

@@ -9,7 +9,7 @@ from tests.conftest import TEST_PAYLOAD_KEYS
 @pytest.fixture
 def stack_env(tmp_path) -> tuple[dict, dict]:
     """Environment for an embedded stack of its own: free ports and a home under tmp_path."""
-    ports = {name: free_port() for name in ("temporal", "ui", "register", "providers", "codec", "metrics")}
+    ports = {name: free_port() for name in ("temporal", "ui", "register", "providers", "codec", "metrics", "inbound")}
     env = {
         **os.environ,
         "WKP_HOME": str(tmp_path / ".wkp"),
@@ -20,5 +20,6 @@ def stack_env(tmp_path) -> tuple[dict, dict]:
         "WKP_PAYLOAD_KEYS": TEST_PAYLOAD_KEYS,
         "WKP_CODEC_PORT": str(ports["codec"]),
         "WKP_METRICS_PORT": str(ports["metrics"]),
+        "WKP_INBOUND_PORT": str(ports["inbound"]),
     }
     return ports, env
