@@ -62,6 +62,7 @@ def test_every_file_parses_and_the_kustomization_lists_them_all():
         "wkp-setup",
         "register-stub",
         "providers-stub",
+        "inbound",
     } <= set(compose["services"])
     kustomization = yaml.safe_load((DEPLOY / "k8s" / "kustomization.yaml").read_text())
     assert sorted(kustomization["resources"]) == sorted(path.name for path in K8S if path.name != "kustomization.yaml")
@@ -92,6 +93,7 @@ def test_the_engine_configuration_keys_are_settings_and_load(monkeypatch):
     settings = Settings()
     assert configured_key_ring(settings).current == "k1" and len(configured_bsn_key(settings)) == 32
     assert settings.codec_token_list() == ["change-me-codec-token"]
+    assert set(settings.inbound_token_map()) == {"PF-B", "PF-C"}
     compose_env = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["x-wkp-env"]
     for name, value in compose_env.items():
         monkeypatch.setenv(name, value)
@@ -120,7 +122,7 @@ def test_the_commands_the_containers_run_exist():
         bare = [
             word
             for word in (container.get("command") or []) + (container.get("args") or [])
-            if word in {"worker", "codec-server"}
+            if word in {"worker", "codec-server", "inbound"}
         ]
         assert all(word in commands for word in bare), where
     assert {"admin", "cluster"} <= set(groups) and "init" in groups["admin"] and "setup" in groups["cluster"]
