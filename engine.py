@@ -152,4 +152,3 @@ async def report_to_case(
                 raise ReportRefused("case: is closed; a report no longer applies") from None
             raise ReportRefused("case_id: no case under automatic transfer has this id") from None
         raise
-

@@ -4,7 +4,6 @@
 Ids are deterministic, so starting a case again finds the running one instead of a duplicate.
 """
 
-
 # The receiving side's workflow type, by name: the inbound door starts it without importing
 # the workflow code (DESIGN.md: inbound/ reads models, store and temporalio).
 INCOMING_WORKFLOW = "IncomingSmallPensionTransfer"

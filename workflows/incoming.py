@@ -60,7 +60,10 @@ class IncomingTransferWorkflow:
         applied_on = max(applied_on, self.clock.today())  # the day it is really applied
         applied = await steps.apply_incoming_value(
             transfer.bsn,
-            transfer.birth_date, transfer.amount, applied_on, summary=f"17e.5 apply the value, due {apply_due}"
+            transfer.birth_date,
+            transfer.amount,
+            applied_on,
+            summary=f"17e.5 apply the value, due {apply_due}",
         )
         await self.record(CaseEvent(type=EventType.VALUE_APPLIED, date=applied_on, due=apply_due, article="17e.5"))
         if applied_on > apply_due:
