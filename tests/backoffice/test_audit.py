@@ -4,6 +4,7 @@ attempts, the offer, consent, the buy-out payment)."""
 import re
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 from models.ids import case_workflow_id
@@ -49,3 +50,14 @@ def test_replay_of_an_export_passes_and_a_wrong_key_or_bad_file_is_a_clear_error
     (tmp_path / "bad.json").write_text('{"runs": 3}')
     bad = wkp(tmp_path, "audit", "replay", "bad.json")
     assert bad.returncode == 2 and "format" in bad.stderr
+
+
+def test_the_report_of_a_buy_out_shows_the_afkoopvoet_and_its_source(tmp_path):
+    """Recorded by the current code (v3): the lump sum is the afkoopvoet x the pension (Besluit 16)."""
+    export = GOLDEN / "v3" / "all-paths" / f"{case_workflow_id('PF-A', 'C-4')}.json"
+    done = wkp(tmp_path, "audit", "report", "C-4", "--from", str(export), "--out", "out")
+    assert done.returncode == 0, done.stderr
+    [paid] = re.findall(r"^2025-02-03  buyout_paid\s+66\s+(.*)$", done.stdout, re.M)
+    amount, factor = re.match(r"amount (\S+), factor (\S+), factor source wkp illustrative afkoopvoet", paid).groups()
+    assert Decimal(amount) == (Decimal("300.00") * Decimal(factor)).quantize(Decimal("0.01"))
+    assert "factor illustrative yes" in paid and "replay against the current code" in done.stdout

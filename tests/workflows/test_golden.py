@@ -13,7 +13,7 @@ from models.ids import case_workflow_id, incoming_workflow_id
 from tests.conftest import TEST_CONVERTER
 
 FOLDER = Path(__file__).resolve().parents[1] / "golden"
-GOLDEN = sorted(FOLDER.rglob("*.json"))  # the first recordings and v2/ (the current code's)
+GOLDEN = sorted(FOLDER.rglob("*.json"))  # the first recordings, v2/ and v3/ (the current code's)
 PATHS = {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)} | {
     incoming_workflow_id("PF-A", "IN-1"),
     incoming_workflow_id("PF-A", "IN-2"),
@@ -22,8 +22,18 @@ PATHS = {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)} | {
 
 def test_there_is_a_golden_history_for_every_path():
     assert PATHS <= {path.stem for path in FOLDER.glob("*.json")}
-    # and for the current code: the same paths, and a case that waited for its threshold
+    # before cases listened: the same paths, and a case that waited for its threshold
     assert PATHS | {case_workflow_id("PF-A", "T-1")} <= {path.stem for path in (FOLDER / "v2").glob("*.json")}
+    # the current code: every path again (incoming ones under the inbound door's ids), and the
+    # listening cases: each report kind, PW 66.1 and PW 220b
+    current = FOLDER / "v3"
+    outgoing = {path.stem for path in (current / "all-paths").glob("wkp-out-*.json")}
+    assert outgoing == {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)}
+    assert len(list((current / "all-paths").glob("wkp-in-*.json"))) == 2
+    assert (current / "threshold-awaited" / f"{case_workflow_id('PF-A', 'T-1')}.json").exists()
+    assert {path.stem for path in (current / "cases-listen").glob("*.json")} == {
+        case_workflow_id("PF-A", f"C-{n}") for n in (1, 13, 14, 15, 16, 30, 33, 35, 40)
+    }
 
 
 @pytest.mark.parametrize("path", GOLDEN, ids=lambda path: str(path.relative_to(FOLDER)))
@@ -44,7 +54,7 @@ async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_p
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("outgoing_changed")
     try:
-        transferred = read_export(FOLDER / "v2" / f"{case_workflow_id('PF-A', 'C-1')}.json")
+        transferred = read_export(FOLDER / "v3" / "all-paths" / f"{case_workflow_id('PF-A', 'C-1')}.json")
         verdict = await replay(transferred.histories, TEST_CONVERTER, workflows=[module.OutgoingTransferWorkflow])
     finally:
         sys.modules.pop("outgoing_changed", None)
