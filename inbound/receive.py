@@ -61,16 +61,7 @@ class Receiver:
             received=first.received,
         )
         workflow_id = incoming_workflow_id(self.provider, transfer.transfer_id)
-        await self.admin.book_receipt(
-            ReceiptBooking(
-                idempotency_key=receipt_key(workflow_id),  # the incoming case books with it too: once
-                transfer_id=transfer.transfer_id,
-                from_provider=sender,
-                bsn=transfer.bsn,
-                birth_date=transfer.birth_date,
-                amount=transfer.amount,
-                received=transfer.received,
-            )
-        )
+        # The incoming case books with the same key: one receipt.
+        await self.admin.book_receipt(ReceiptBooking(idempotency_key=receipt_key(workflow_id), **transfer.model_dump()))
         await self.start_case(transfer)
         return created, first

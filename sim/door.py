@@ -65,8 +65,12 @@ async def inbound_door(
     task_queue: str,
     legal: LegalSettings,
     today: Callable[[], date],
-) -> AsyncIterator[Senders]:
-    """The door served for this run, and the senders that deliver at it."""
+) -> AsyncIterator[Senders | None]:
+    """The door served for this run, and the senders that deliver at it (None: the scenario has
+    no incoming transfers, and no door is needed)."""
+    if not scenario.incoming:
+        yield None
+        return
     tokens = {provider: secrets.token_urlsafe(24) for provider in scenario.providers}
 
     async def start_case(transfer: IncomingTransfer) -> None:

@@ -212,7 +212,7 @@ async def advance(
     days: Days,
     clock: LegalDay,
     started: list[tuple[Subject, WorkflowHandle[Any, Any]]],
-    senders: Senders,
+    senders: Senders | None,
     delivered: dict[str, WorkflowHandle[Any, Any]],
 ) -> list[str]:
     """Let legal time pass until the end of `until`, a month at a time (one long skip can
@@ -238,6 +238,7 @@ async def advance(
             except ReportRefused as refusal:
                 refused.append(f"{report.case_id} {report.on}: {refusal}")
         for transfer in days.transfers.get(day, []):
+            assert senders is not None  # a scenario with incoming transfers has a door
             delivered[transfer.transfer_id] = await senders.deliver(transfer)
         progress(day)
         next_month = add_months(day.replace(day=1), 1)
