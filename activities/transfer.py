@@ -219,8 +219,8 @@ class TransferActivities:
             )
         except (LookupError, ValueError) as error:
             raise ApplicationError(str(error), type="TransferValueUnavailable", non_retryable=True) from None
-        # Kept in the administration each time (17e.7): it outlives Temporal's retention.
-        await self.admin.save_statement(case.case_id, request.transfer_date, statement.model_dump(mode="json"))
+        # Kept in the administration (17e.7) by the case's next bookkeeping write, not here: this
+        # step stays a calculation, without a transaction of its own (issue 14).
         return statement
 
     @activity.defn(name=LOOK_UP_AFKOOPVOET)
@@ -304,7 +304,8 @@ class TransferActivities:
     @activity.defn(name=RECORD_STATUTORY_STEPS)
     async def record_statutory_steps(self, progress: CaseProgress) -> None:
         """The audit log and the case's reporting row, in one transaction; repeats change nothing."""
-        await self.admin.record_progress(progress.steps, progress.projection)
+        statements = [(kept.case_id, kept.transfer_date, kept.statement) for kept in progress.statements]
+        await self.admin.record_progress(progress.steps, progress.projection, statements)
         metrics.statutory_steps_recorded(progress.steps)
         for step in progress.steps:
             get_logger(subject=step.subject_id, article=step.article).info(

@@ -5,6 +5,7 @@ import an activity's implementation (DESIGN.md).
 """
 
 from datetime import date
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -127,8 +128,18 @@ class AppliedValue(BaseModel):
     )
 
 
+class KeptStatement(BaseModel):
+    """A 17e.7 calculation to keep in the administration (it outlives Temporal's retention)."""
+
+    case_id: str
+    transfer_date: LegalDate
+    statement: dict[str, Any]
+
+
 class CaseProgress(BaseModel):
-    """Statutory steps recorded since the last flush, and the case's reporting row (if changed)."""
+    """Statutory steps recorded since the last flush, the case's reporting row (if changed) and
+    the calculations made since (written with them: no transaction of their own)."""
 
     steps: list[AuditStep]
     projection: CaseProjection | None = None
+    statements: list[KeptStatement] = Field(default_factory=list)

@@ -5,7 +5,7 @@ so a retried or concurrent call returns the first booking and never makes a seco
 that comes back with different content is a bug upstream and is refused loudly.
 """
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
@@ -521,13 +521,21 @@ class Administration:
         async with self.transaction() as session:
             return await self._insert_audit_step(session, step)
 
-    async def record_progress(self, steps: list[AuditStep], projection: CaseProjection | None) -> None:
-        """Audit steps and the case's reporting row in one transaction (one round trip per cycle)."""
+    async def record_progress(
+        self,
+        steps: list[AuditStep],
+        projection: CaseProjection | None,
+        statements: Sequence[tuple[str, date, dict[str, Any]]] = (),
+    ) -> None:
+        """Audit steps, the case's reporting row and its new 17e.7 calculations (case id,
+        transfer date, statement) in one transaction (one round trip per cycle)."""
         async with self.transaction() as session:
             for step in steps:
                 await self._insert_audit_step(session, step)
             if projection is not None:
                 await session.execute(self._upsert_projection(projection))
+            for case_id, transfer_date, statement in statements:
+                await self._keep_statement(session, case_id, transfer_date, statement)
 
     async def audit_trail(self, subject_id: str) -> list[AuditStep]:
         return await self.audit_steps_of([subject_id])
@@ -595,13 +603,18 @@ class Administration:
     async def save_statement(self, case_id: str, transfer_date: date, statement: dict[str, Any]) -> bool:
         """Keep a 17e.7 calculation (once per case and transfer date)."""
         async with self.transaction() as session:
-            _, created = await self._insert_once(
-                session,
-                CalculationStatement,
-                f"{case_id}/{transfer_date.isoformat()}",
-                {"case_id": case_id, "transfer_date": transfer_date, "statement": statement},
-            )
-            return created
+            return await self._keep_statement(session, case_id, transfer_date, statement)
+
+    async def _keep_statement(
+        self, session: AsyncSession, case_id: str, transfer_date: date, statement: dict[str, Any]
+    ) -> bool:
+        _, created = await self._insert_once(
+            session,
+            CalculationStatement,
+            f"{case_id}/{transfer_date.isoformat()}",
+            {"case_id": case_id, "transfer_date": transfer_date, "statement": statement},
+        )
+        return created
 
     async def statements_for(self, case_id: str) -> list[dict[str, Any]]:
         """The case's kept calculations, oldest first."""

@@ -12,10 +12,11 @@ with workflow.unsafe.imports_passed_through():
     from models import ids
     from models.events import CaseEvent, EventType
     from models.ledger import AuditStep, CaseProjection
-    from models.steps import CaseProgress
+    from models.steps import CaseProgress, KeptStatement
     from models.transfer import CaseState, OutgoingTransferInput
     from rules.buyout import counted_failures
     from rules.regime import Regime
+    from rules.transfer_value import TransferValueStatement
     from workflows import search_attributes as sa
     from workflows import steps
     from workflows.legal_clock import LegalClock
@@ -28,6 +29,7 @@ class Book:
         self.subject_id = subject_id
         self.events = events
         self.unrecorded: list[AuditStep] = []
+        self.unkept: list[KeptStatement] = []
 
     def record(self, event: CaseEvent, **audit_only: str | None) -> None:
         """Add a statutory step; it reaches the audit log at the next flush, with `audit_only`
@@ -51,11 +53,25 @@ class Book:
         """An audit row that is not a case event (e.g. the participant's consent)."""
         self.unrecorded.append(step)
 
+    def keep(self, statement: TransferValueStatement) -> None:
+        """A 17e.7 calculation, kept in the administration by the next write."""
+        self.unkept.append(
+            KeptStatement(
+                case_id=self.subject_id,
+                transfer_date=statement.transfer_date,
+                statement=statement.model_dump(mode="json"),
+            )
+        )
+
     async def write(self, projection: CaseProjection | None = None) -> None:
-        """Write the buffered steps (and the reporting row, when given) in one activity."""
+        """Write the buffered steps (and the reporting row, when given) in one activity, with the
+        calculations kept since. A calculation alone never makes a write: it rides along with the
+        next one (every run writes before it closes or continues), so the case's commands are the
+        same as before calculations were kept."""
         if not self.unrecorded and projection is None:
             return
-        progress, self.unrecorded = CaseProgress(steps=self.unrecorded, projection=projection), []
+        progress = CaseProgress(steps=self.unrecorded, projection=projection, statements=self.unkept)
+        self.unrecorded, self.unkept = [], []
         await steps.record_statutory_steps(progress)
 
 

@@ -192,6 +192,7 @@ class OutgoingTransferWorkflow:
         statement = self.statement = await steps.compute_transfer_value(
             self.current_case(), today, summary=f"17e.7 calculation as of {today}, on request"
         )
+        self.book.keep(statement)
         await self.inform(
             LetterKind.CALCULATION_STATEMENT,
             "17e.7",
@@ -423,6 +424,7 @@ class OutgoingTransferWorkflow:
             statement = self.statement = await steps.compute_transfer_value(
                 self.current_case(), pay_on, summary=f"17e.6 transfer value as of {pay_on}"
             )
+            self.book.keep(statement)
             self.state.payment_tries += 1
             await self.book.flush()
             try:
@@ -484,6 +486,7 @@ class OutgoingTransferWorkflow:
         self.statement = await steps.compute_transfer_value(
             self.case, today, summary=f"{route_article} buy-out value as of {today}"
         )
+        self.book.keep(self.statement)
         self.offer_open = True
         self.book.record(
             CaseEvent(type=EventType.BUYOUT_OFFERED, date=today, failed_attempts=failed_attempts, article=route_article)
