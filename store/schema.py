@@ -270,7 +270,7 @@ class InboundDelivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     idempotency_key: Mapped[str] = mapped_column(String(240), unique=True, comment="sender and their key")
     from_provider: Mapped[str] = mapped_column(String(32))
-    transfer_id: Mapped[str] = mapped_column(String(64), unique=True)
+    transfer_id: Mapped[str] = mapped_column(String(64), index=True, comment="follows from the key")
     fingerprint: Mapped[str] = mapped_column(String(64), comment="SHA-256 of the delivered fields")
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
     delivered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

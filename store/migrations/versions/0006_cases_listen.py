@@ -52,7 +52,9 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("idempotency_key", sa.String(240), nullable=False, unique=True, comment="sender and their key"),
         sa.Column("from_provider", sa.String(32), nullable=False),
-        sa.Column("transfer_id", sa.String(64), nullable=False, unique=True),
+        # Follows from the key (sender and key): unique through it. A second unique index would
+        # escape ON CONFLICT (idempotency_key) when deliveries race on PostgreSQL.
+        sa.Column("transfer_id", sa.String(64), nullable=False, index=True, comment="follows from the key"),
         sa.Column("fingerprint", sa.String(64), nullable=False, comment="SHA-256 of the delivered fields"),
         sa.Column("answer", sa.JSON, nullable=False),
         sa.Column("delivered_at", sa.DateTime(timezone=True), server_default=NOW, nullable=False),
