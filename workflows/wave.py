@@ -35,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
 # How soon a wave at its bound counts its settled cases again: at once when cases settle in
 # seconds; when they stay busy (a provider or the register down, the day's quota used) less and
 # less often, up to every ten minutes, so that a long stall does not fill the wave's history.
-BUSY_RECOUNT = timedelta(seconds=5)
+BUSY_RECOUNT = timedelta(seconds=2)
 MAX_BUSY_RECOUNT = timedelta(minutes=10)
 
 
@@ -96,6 +96,7 @@ class WaveWorkflow:
             return self.progress()
         back_pressure = workflow.patched("wave-back-pressure")
         position, recount = 0, BUSY_RECOUNT
+        last_busy: int | None = None
         while position < len(page.cases):
             await self.until_allowed()
             if self.cancelled:
@@ -105,9 +106,17 @@ class WaveWorkflow:
                 if workflow.info().is_continue_as_new_suggested():
                     break  # the next run goes on from the cursor
                 await workflow.sleep(recount, summary=f"{self.busy} cases busy: at most {data.max_busy}")
-                recount = min(recount * 2, MAX_BUSY_RECOUNT)
+                busy = self.busy or 0
+                if workflow.patched("wave-steady-recount") and (last_busy is None or busy < last_busy):
+                    # Cases are settling: look again soon. Doubling while they settled drained the
+                    # pipeline (a 2-worker bench had at most 90 of 200 busy: issue 14); the wait
+                    # grows only while nothing settles (a provider down, say).
+                    recount = BUSY_RECOUNT
+                else:
+                    recount = min(recount * 2, MAX_BUSY_RECOUNT)
+                last_busy = busy
                 continue
-            recount = BUSY_RECOUNT
+            recount, last_busy = BUSY_RECOUNT, None
             window = page.cases[position : position + size]
             await asyncio.gather(*(self.start_case(case, page.wave_date) for case in window))
             data.cursor = window[-1].case_id
