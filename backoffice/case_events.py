@@ -9,7 +9,6 @@ already answered is counted unchanged (a refused one is rejected again with its 
 and a row stored while Temporal was unreachable is delivered by the next import.
 """
 
-import csv
 import getpass
 from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -21,14 +20,14 @@ from pydantic import ValidationError
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from backoffice.csv_tables import read_table, write_rejects
 from config.settings import Settings
 from engine import ReportRefused, report_to_case, temporal_client
 from models.problems import InvalidInput, Problem, problems_from
 from models.reports import CaseReport, ReportKind, RequestKind
-from models.spreadsheet import SafeWriter
 from store.database import migrate
 from store.factory import administration
-from store.repository import Administration, NotFound
+from store.repository import Administration
 
 COLUMNS = ["case_id", "on", "kind", "value"]
 REJECT_COLUMNS = ["line", "case_id", "field", "reason"]
@@ -96,15 +95,7 @@ def refusal_problem(reason: str) -> Problem:
 async def import_events(
     admin: Administration, path: Path, reject_path: Path, deliver: Deliver, reported_by: str, today: date
 ) -> EventsReport:
-    if reject_path.resolve() == path.resolve():
-        raise InvalidInput([Problem(path="--rejects", reason="must not be the input file")])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        raise InvalidInput([Problem(path=path.name, reason="cannot be read as UTF-8 text")]) from None
-    reader = csv.DictReader(text.splitlines())
-    if reader.fieldnames is None or sorted(reader.fieldnames) != sorted(COLUMNS):
-        raise InvalidInput([Problem(path=f"{path.name}: header", reason=f"must be exactly {','.join(COLUMNS)}")])
+    reader = read_table(path, reject_path, COLUMNS)
     result = EventsReport(reject_file=reject_path)
     rejects: list[list[object]] = []
     reachable = True
@@ -119,12 +110,10 @@ async def import_events(
             if not case_id:
                 raise InvalidInput([Problem(path="case_id", reason="is required")])
             report = report_from_row(row, today, reported_by)
-            await admin.load_case(case_id)
+            if not await admin.has_case(case_id):
+                raise InvalidInput([Problem(path="case_id", reason="is not in the administration")])
         except InvalidInput as error:
             reject(line, case_id, error.problems[0])
-            continue
-        except NotFound:
-            reject(line, case_id, Problem(path="case_id", reason="is not in the administration"))
             continue
         assert report.learned_on is not None
         key = report.key()
@@ -152,10 +141,7 @@ async def import_events(
             continue
         await admin.report_answered(case_id, key, answer)
         result.delivered += 1
-    with open(reject_path, "w", newline="", encoding="utf-8") as handle:
-        writer = SafeWriter(handle)
-        writer.writerow(REJECT_COLUMNS)
-        writer.writerows(rejects)
+    write_rejects(reject_path, REJECT_COLUMNS, rejects)
     result.rejected = len(rejects)
     return result
 

@@ -6,7 +6,6 @@ to look again at once (without that they look again within a week by themselves)
 A refusal names the field and the rule, never the value typed.
 """
 
-import csv
 import getpass
 import hashlib
 import json
@@ -17,6 +16,7 @@ from typing import TypeVar
 
 from pydantic import ValidationError
 
+from backoffice.csv_tables import read_table, write_rejects
 from backoffice.errors import fail
 from config.settings import Settings
 from engine import temporal_client, wake_waiting_cases
@@ -25,7 +25,6 @@ from models.ledger import AuditStep, DecreeDayRecord, FundingRatioRecord, Provid
 from models.money import to_money
 from models.problems import problems_from
 from models.provider import ProviderKind
-from models.spreadsheet import SafeWriter
 from rules.calendar import DECREE_DAYS
 from rules.legal_time import amsterdam_date
 from rules.thresholds import STATUTORY_SOURCES, STATUTORY_THRESHOLDS, below_statutory
@@ -87,13 +86,7 @@ def afkoopvoet_record(
 
 
 def read_age_table(path: Path) -> dict[str, str]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        raise fail(f"{path.name}: cannot be read as UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
-    if reader.fieldnames is None or sorted(reader.fieldnames) != ["age", "factor"]:
-        raise fail(f"{path.name}: header: must be exactly age,factor")
+    reader = read_table(path, None, ["age", "factor"])
     table: dict[str, str] = {}
     for line, row in enumerate(reader, start=2):
         age = (row["age"] or "").strip()
@@ -206,15 +199,7 @@ async def record_ratios(settings: Settings, records: list[FundingRatioRecord]) -
 
 def read_ratio_csv(path: Path, reject_path: Path) -> tuple[list[FundingRatioRecord], int]:
     """A month's published ratios; bad rows to the reject file (line, field, reason)."""
-    if reject_path.resolve() == path.resolve():
-        raise fail("--rejects: must not be the input file")
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError):
-        raise fail(f"{path.name}: cannot be read as UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
-    if reader.fieldnames is None or sorted(reader.fieldnames) != sorted(RATIO_COLUMNS):
-        raise fail(f"{path.name}: header: must be exactly {','.join(RATIO_COLUMNS)}")
+    reader = read_table(path, reject_path, RATIO_COLUMNS)
     records, rejects = [], []
     for line, row in enumerate(reader, start=2):
         try:
@@ -222,10 +207,7 @@ def read_ratio_csv(path: Path, reject_path: Path) -> tuple[list[FundingRatioReco
         except ValidationError as error:
             problem = problems_from(error)[0]
             rejects.append([line, problem.path, problem.reason])
-    with open(reject_path, "w", newline="", encoding="utf-8") as handle:
-        writer = SafeWriter(handle)
-        writer.writerow(["line", "field", "reason"])
-        writer.writerows(rejects)
+    write_rejects(reject_path, ["line", "field", "reason"], rejects)
     return records, len(rejects)
 
 

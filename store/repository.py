@@ -121,6 +121,12 @@ class Administration:
             )
             return (await session.execute(statement)).scalar_one_or_none() is not None
 
+    async def has_case(self, case_id: str) -> bool:
+        """Whether the administration holds the case (without reading or decrypting it)."""
+        query = select(Entitlement.case_id).where(Entitlement.case_id == case_id)
+        async with self.transaction() as session:
+            return (await session.execute(query)).scalar_one_or_none() is not None
+
     async def load_case(self, case_id: str) -> PensionCase:
         async with self.transaction() as session:
             found = (
