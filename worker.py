@@ -12,6 +12,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.transfer import TransferActivities
+from config.bytecode import keep_workflow_bytecode
 from models.ids import register_task_queue, wave_task_queue
 from register_client.client import RATE_MARGIN
 from workflows.incoming import IncomingTransferWorkflow
@@ -113,6 +114,7 @@ async def run_worker() -> None:
     from engine import connect_client, make_activities
 
     os.umask(0o077)  # the administration's SQLite file and anything else it writes: owner only
+    keep_workflow_bytecode()
     configure_logging()
     settings = get_settings()
     runtime = None

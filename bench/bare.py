@@ -15,6 +15,7 @@ from temporalio.worker import Worker
 from bench.bare_workflow import BareWorkflow, no_op
 from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
+from config.bytecode import keep_workflow_bytecode
 from config.temporal_runtime import metrics_runtime
 from worker import MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, SANDBOX
 
@@ -22,6 +23,7 @@ TASK_QUEUE = "bench-bare"
 
 
 async def serve(address: str) -> None:
+    keep_workflow_bytecode()  # as the engine's worker does
     runtime = metrics_runtime("127.0.0.1", int(os.environ["WKP_METRICS_PORT"]))
     converter = encrypted_converter(KeyRing.from_json(os.environ["WKP_PAYLOAD_KEYS"], None))
     client = await Client.connect(address, data_converter=converter, runtime=runtime)
