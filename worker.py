@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.transfer import TransferActivities
 from config.bytecode import keep_workflow_bytecode
+from config.sandbox_code import compile_sandbox_code_once
 from models.ids import register_task_queue, wave_task_queue
 from register_client.client import RATE_MARGIN
 from workflows.incoming import IncomingTransferWorkflow
@@ -25,6 +26,7 @@ WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow, WaveWorkflow]
 # The rulebook and models are deterministic and free of I/O (tests/test_layering.py), so the
 # sandbox may share them instead of re-importing them for every workflow run: a case that
 # continues-as-new each year starts many runs.
+compile_sandbox_code_once()  # every worker built from here, the bench's baseline too
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "models", "rules", "pydantic", "pydantic_core", "annotated_types"
@@ -72,20 +74,26 @@ def build_worker(
     task_queue: str,
     activities: TransferActivities,
     register_rate_per_second: float | None = None,
+    role: str = "all",
     **options,
 ) -> EngineWorkers:
+    """The workers of one process: for `role` "all" everything; "workflows" the workflows only
+    (no activity slots, no administration); "activities" every activity, the register's and the
+    waves' queues included (README, Waves and throughput: why a deployment runs them apart)."""
     options.setdefault("max_concurrent_activities", MAX_CONCURRENT_ACTIVITIES)
     options.setdefault("max_cached_workflows", MAX_CACHED_WORKFLOWS)
     own_queues = [activities.query_pension_register, *activities.wave_steps()]
     engine = Worker(
         client,
         task_queue=task_queue,
-        workflows=WORKFLOWS,
+        workflows=WORKFLOWS if role != "activities" else [],
         workflow_runner=SANDBOX,
-        activities=[a for a in activities.all() if a not in own_queues],
+        activities=[a for a in activities.all() if a not in own_queues] if role != "workflows" else [],
         graceful_shutdown_timeout=timedelta(seconds=10),
         **options,
     )
+    if role == "workflows":
+        return EngineWorkers([engine])
     register = Worker(
         client,
         task_queue=register_task_queue(task_queue),
@@ -108,7 +116,8 @@ def build_worker(
     return EngineWorkers([engine, register, waves])
 
 
-async def run_worker() -> None:
+async def run_worker(role: str | None = None) -> None:
+    """One worker process; `role` (or WKP_WORKER_ROLE) says what it serves (build_worker)."""
     from config.logging import configure_logging
     from config.settings import get_settings
     from engine import connect_client, make_activities
@@ -133,6 +142,7 @@ async def run_worker() -> None:
         settings.task_queue,
         activities,
         settings.register_rate_per_second,
+        role or settings.worker_role,
         **{option: value for option, value in sizing.items() if value is not None},
     )
     stop = asyncio.Event()

@@ -15,6 +15,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import metrics
+from activities.wave_starts import start_cases
 from config.logging import get_logger
 from letters.render import render_letter
 from models.afkoopvoet import AfkoopvoetAnswer, AfkoopvoetPeriod
@@ -54,7 +55,16 @@ from models.steps import (
     ThresholdLookup,
     TransferValueInput,
 )
-from models.wave import COUNT_SETTLED_CASES, LOAD_WAVE_PAGE, SettledCount, WavePage, WavePageInput
+from models.wave import (
+    COUNT_SETTLED_CASES,
+    LOAD_WAVE_PAGE,
+    START_WAVE_CASES,
+    SettledCount,
+    WavePage,
+    WavePageInput,
+    WaveStarted,
+    WaveStartInput,
+)
 from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
 from rules import afkoopvoet
 from rules.basis import ActuarialBasis
@@ -125,12 +135,13 @@ class TransferActivities:
             self.book_incoming_transfer,
             self.apply_incoming_transfer_value,
             self.load_wave_page,
+            self.start_wave_cases,
             self.count_settled_cases,
         ]
 
     def wave_steps(self) -> list:
         """The wave's own activities, served on its own task queue (models.ids.wave_task_queue)."""
-        return [self.load_wave_page, self.count_settled_cases]
+        return [self.load_wave_page, self.start_wave_cases, self.count_settled_cases]
 
     @activity.defn(name=QUERY_PENSION_REGISTER)
     async def query_pension_register(self, query: RegisterQueryInput) -> RegisterAnswer:
@@ -176,18 +187,16 @@ class TransferActivities:
         """PW 72 / Besluit 23a: is either fund below 100%? A provider or a ratio nobody recorded
         is never guessed: the answer names it, and the case waits for an operator to record it."""
         month = ratio_month(check.on)
+        provider_ids = (check.transferring_provider, check.receiving_provider)
+        known, recorded = await self.admin.funding_parties(provider_ids, month)
         parties = []
-        for provider_id in (check.transferring_provider, check.receiving_provider):
-            try:
-                parties.append((provider_id, ProviderKind((await self.admin.provider(provider_id)).kind)))
-            except NotFound:
+        for provider_id in provider_ids:
+            if provider_id not in known:
                 missing = f"provider {provider_id}: not in the administration (wkp admin provider add)"
                 return self.missing(check, month, missing, "provider")
-        ratios = {
-            (provider_id, month): await self.admin.funding_ratio(provider_id, month)
-            for provider_id, kind in parties
-            if kind is ProviderKind.FUND
-        }
+            parties.append((provider_id, ProviderKind(known[provider_id].kind)))
+        funds = [provider_id for provider_id, kind in parties if kind is ProviderKind.FUND]
+        ratios = {(provider_id, month): recorded.get(provider_id) for provider_id in funds}
         try:
             return check_transfer(check.on, parties, lambda p, m: ratios.get((p, m)), self.default_funding_ratio)
         except LookupError:
@@ -352,6 +361,15 @@ class TransferActivities:
         except NotFound as error:
             raise ApplicationError(str(error), type="UnknownWave", non_retryable=True) from None
         return WavePage(wave_date=wave_date, cases=cases)
+
+    @activity.defn(name=START_WAVE_CASES)
+    async def start_wave_cases(self, request: WaveStartInput) -> WaveStarted:
+        """The wave's next window of cases, read in one query and started (activities.wave_starts)."""
+        try:
+            wave_date, cases = await self.admin.wave_page(request.wave_id, request.after, request.limit)
+        except NotFound as error:
+            raise ApplicationError(str(error), type="UnknownWave", non_retryable=True) from None
+        return await start_cases(activity.client(), request, wave_date, cases)
 
     @activity.defn(name=COUNT_SETTLED_CASES)
     async def count_settled_cases(self, request: SettledCount) -> int:

@@ -30,11 +30,12 @@ async def serve(address: str) -> None:
     stop = asyncio.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         asyncio.get_running_loop().add_signal_handler(signum, stop.set)
+    role = os.environ.get("WKP_WORKER_ROLE", "all")  # as the engine's worker.py serves it
     async with Worker(
         client,
         task_queue=TASK_QUEUE,
-        workflows=[BareWorkflow],
-        activities=[no_op],
+        workflows=[BareWorkflow] if role != "activities" else [],
+        activities=[no_op] if role != "workflows" else [],
         workflow_runner=SANDBOX,
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         max_cached_workflows=MAX_CACHED_WORKFLOWS,

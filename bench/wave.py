@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import base64
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -67,6 +69,42 @@ def bench_bsn(n: int) -> str:
     return next(f"{prefix + k}{d}" for k in range(10) for d in range(10) if bsn_problem(f"{prefix + k}{d}") is None)
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def dev_server_pid() -> int:
+    """The Temporal dev server this bench started (the `temporal server start-dev` process)."""
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                command = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"start-dev" in command and int(proc.name) != os.getpid() and os.getppid() != int(proc.name):
+                if any(part.endswith(b"temporal") for part in command[:1]):
+                    return int(proc.name)
+    raise RuntimeError("the dev server process was not found")
+
+
+class CpuMeter:
+    """CPU seconds used by the dev server, the workers and this process (stubs, starts, polling)
+    over one phase: what each case costs where, beside the wall-clock rate."""
+
+    def __init__(self) -> None:
+        self.server = dev_server_pid()
+        self.start = (cpu_seconds(self.server), cpu_seconds(os.getpid()))
+
+    def stop(self, workers: list[subprocess.Popen]) -> dict[str, float]:
+        return {
+            "server_cpu": cpu_seconds(self.server) - self.start[0],
+            "bench_cpu": cpu_seconds(os.getpid()) - self.start[1],
+            "workers_cpu": sum(cpu_seconds(worker.pid) for worker in workers),
+        }
+
+
 def peak_rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -84,7 +122,8 @@ async def running(client: Client, workflow_type: str) -> int:
 
 
 def scrape(ports: list[int]) -> dict[str, float]:
-    """The workers' Prometheus metrics, each series summed over the workers (labels dropped)."""
+    """The workers' Prometheus metrics, each series summed over the workers (labels dropped, but
+    for the activity type: `name[type]`, so a reader sees which step takes the time)."""
     totals: Counter = Counter()
     for port in ports:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
@@ -92,15 +131,25 @@ def scrape(ports: list[int]) -> dict[str, float]:
                 if line and not line.startswith("#"):
                     name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[-1]
                     totals[name] += float(value)
+                    activity_type = re.search(r'activity_type="([^"]+)"', line)
+                    if activity_type and "{" in line and not name.endswith("_bucket"):
+                        totals[f"{name}[{activity_type.group(1)}]"] += float(value)
     return dict(totals)
+
+
+EXECUTION = "temporal_activity_execution_latency"
 
 
 def why(metrics: dict[str, float]) -> dict[str, float]:
     def mean(histogram: str) -> float:
-        count = metrics.get(f"{histogram}_count", 0)
-        return metrics.get(f"{histogram}_sum", 0) / count if count else float("nan")
+        base, _, label = histogram.partition("[")
+        label = f"[{label}" if label else ""
+        count = metrics.get(f"{base}_count{label}", 0)
+        return metrics.get(f"{base}_sum{label}", 0) / count if count else float("nan")
 
+    steps = sorted({name.split("[")[1][:-1] for name in metrics if name.startswith(EXECUTION + "_count[")})
     return {
+        "steps_ms": {step: mean(f"{EXECUTION}[{step}]") for step in steps},
         "cache_hits": metrics.get("temporal_sticky_cache_hit_total", metrics.get("temporal_sticky_cache_hit", 0)),
         "cache_misses": metrics.get("temporal_sticky_cache_miss_total", metrics.get("temporal_sticky_cache_miss", 0)),
         "wft_schedule_to_start_ms": mean("temporal_workflow_task_schedule_to_start_latency"),
@@ -115,6 +164,19 @@ def worker_processes(count: int, command: list[str], env: dict, log: Path) -> tu
         subprocess.Popen(command, cwd=ROOT, env={**env, "WKP_METRICS_PORT": str(port)}, stdout=sink, stderr=sink)
         for port in ports
     ]
+    return processes, ports
+
+
+ROLES = ["all"]  # set by --layout: ["workflows", "activities"] runs each role in processes of its own
+
+
+def fleet(count: int, command: list[str], env: dict, log: Path) -> tuple[list[subprocess.Popen], list[int]]:
+    """`count` workers of each role in ROLES (WKP_WORKER_ROLE), the engine's and the baseline's alike."""
+    processes: list[subprocess.Popen] = []
+    ports: list[int] = []
+    for role in ROLES:
+        more, more_ports = worker_processes(count, command, {**env, "WKP_WORKER_ROLE": role}, log)
+        processes, ports = processes + more, ports + more_ports
     return processes, ports
 
 
@@ -168,7 +230,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
             "WKP_REGISTER_RATE_PER_SECOND": str(rate),
             "WKP_LOG_LEVEL": "WARNING",
         }
-        processes, ports = worker_processes(workers, [sys.executable, "worker.py"], worker_env, workdir / "worker.log")
+        processes, ports = fleet(workers, [sys.executable, "worker.py"], worker_env, workdir / "worker.log")
         open_cases = 0
         try:
             offset = (
@@ -176,7 +238,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
                 + __import__("datetime").timedelta(hours=9)
                 - await env.get_current_time()
             )
-            started = time.perf_counter()
+            started, meter = time.perf_counter(), CpuMeter()
             await client.start_workflow(
                 WaveWorkflow.run,
                 WaveInput(
@@ -204,19 +266,22 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
                 return paid >= n and now_open == 0 and await running(client, "TransferWave") == 0
 
             await until(all_closed)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, meter.stop(processes)
             memory = max(peak_rss_mib(process.pid) for process in processes)
             metrics = why(scrape(ports))
         finally:
             stop_all(processes)
         history = await client.get_workflow_handle(case_workflow_id("PF-A", "B-000000")).fetch_history()
         activities = sum(1 for event in history.events if event.HasField("activity_task_scheduled_event_attributes"))
+        kinds = Counter(EventType.Name(event.event_type).removeprefix("EVENT_TYPE_") for event in history.events)
+        print("\n  events of one case:", len(history.events), dict(kinds))
         answered = register_app.state.stats.answered_at
         per_second = Counter(int(t - answered[0]) for t in answered)
         statuses = Counter(entry.status for entry in providers_app.state.ledger)
     await admin.engine.dispose()
     return {
         "elapsed": elapsed,
+        **cpu,
         "activities": activities,
         "memory": memory,
         "open": open_cases,
@@ -231,11 +296,11 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
     address = env.client.service_client.config.target_host
     bare_env = {**os.environ, "WKP_TEMPORAL_ADDRESS": address, "WKP_PAYLOAD_KEYS": KEYS.to_json()}
     command = [sys.executable, "-m", "bench.bare"]
-    processes, ports = worker_processes(workers, command, bare_env, workdir / "bare.log")
+    processes, ports = fleet(workers, command, bare_env, workdir / "bare.log")
     open_workflows = 0
     try:
         client = env.client  # the same encrypted payloads as the engine's
-        started = time.perf_counter()
+        started, meter = time.perf_counter(), CpuMeter()
         gate = asyncio.Semaphore(200)  # starts in flight, as the wave's window
 
         async def one(i: int) -> None:
@@ -254,7 +319,7 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
 
         await until(all_done)
         elapsed = time.perf_counter() - started
-        return {"elapsed": elapsed, "open": open_workflows, **why(scrape(ports))}
+        return {"elapsed": elapsed, **meter.stop(processes), "open": open_workflows, **why(scrape(ports))}
     finally:
         stop_all(processes)
 
@@ -266,8 +331,16 @@ async def main() -> None:
         "--register-rate", type=float, default=200.0, help="register queries per second agreed (default 200)"
     )
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes of each role (default 1)")
+    parser.add_argument(
+        "--layout",
+        choices=["split", "combined"],
+        default="split",
+        help="split (default): workflows and activities in processes of their own, as deploy/ runs "
+        "them; combined: one process serves both",
+    )
     args = parser.parse_args()
+    ROLES[:] = ["workflows", "activities"] if args.layout == "split" else ["all"]
     configure_logging(level="WARNING")
     postgres = ThrowawayPostgres().start() if args.database == "postgresql" else None
     try:
@@ -299,7 +372,10 @@ async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) 
 
 def report(args: argparse.Namespace, cases: dict, baseline: dict) -> None:
     case_rate, bare_rate = args.n / cases["elapsed"], args.n / baseline["elapsed"]
-    print(f"machine: {os.cpu_count()} cores; administration {args.database}; {args.workers} worker process(es)")
+    print(
+        f"machine: {os.cpu_count()} cores; administration {args.database}; "
+        f"{args.workers} worker process(es) of each role {ROLES}"
+    )
     print(
         f"wave: {args.n} cases (query -> pay -> acknowledged -> closed) in {cases['elapsed']:.1f} s: "
         f"{case_rate:.1f} cases/s; "
@@ -315,6 +391,14 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict) -> None:
             f"{run['cache_misses']:.0f} misses; mean schedule-to-start: workflow tasks "
             f"{run['wft_schedule_to_start_ms']:.0f} ms, activities {run['activity_schedule_to_start_ms']:.0f} ms"
         )
+    for name, run in (("wave", cases), ("baseline", baseline)):
+        print(
+            f"{name}: CPU per case: dev server {run['server_cpu'] / args.n * 1000:.0f} ms, "
+            f"workers {run['workers_cpu'] / args.n * 1000:.0f} ms, "
+            f"bench process (stubs, starts, polling) {run['bench_cpu'] / args.n * 1000:.0f} ms"
+        )
+    steps = ", ".join(f"{step} {ms:.0f} ms" for step, ms in cases["steps_ms"].items())
+    print(f"wave: mean execution per activity: {steps}")
     print(f"ratio cases/baseline: {case_rate / bare_rate:.2f}")
     print(f"engine worker peak memory (VmHWM): {cases['memory']:.0f} MiB")
     print(

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -50,6 +51,9 @@ class Settings(BaseSettings):
     # for 2 cores and 500 MiB); a wave keeps at most wave_max_busy of its cases busy at once,
     # which must stay well inside the cache of the workers serving it (README, Waves and throughput).
     max_concurrent_activities: int | None = Field(default=None, ge=1)
+    # What one worker process serves (worker.py, WorkerRole): both, or only the workflows or
+    # only the activities, so that a deployment runs them in processes of their own.
+    worker_role: Literal["all", "workflows", "activities"] = "all"
     workflow_cache_size: int | None = Field(default=None, ge=0)
     wave_max_busy: int = Field(default=DEFAULT_MAX_BUSY, ge=1)
     # The worker's Prometheus endpoint (the SDK's metrics and the engine's own); None: off.

@@ -7,6 +7,7 @@ from models.dates import LegalDate
 from models.transfer import LegalSettings
 
 LOAD_WAVE_PAGE = "load_wave_page"
+START_WAVE_CASES = "start_wave_cases"
 COUNT_SETTLED_CASES = "count_settled_cases"
 
 # A wave keeps at most this many of the cases it started busy at once (not yet settled in a long
@@ -38,6 +39,27 @@ class WavePageInput(BaseModel):
     wave_id: str
     after: str | None = None
     limit: int
+
+
+class WaveStartInput(BaseModel):
+    """Start the next `limit` cases of a wave after `after` (case_id order), on `task_queue`."""
+
+    provider: str
+    wave_id: str
+    legal: LegalSettings
+    task_queue: str
+    after: str | None = None
+    limit: int = Field(ge=1)
+
+
+class WaveStarted(BaseModel):
+    """What one window of starts did: the cases started, those found running (started elsewhere:
+    never twice), the last case_id handled, and whether the wave has no cases after it."""
+
+    started: int
+    already_running: int
+    cursor: str | None
+    exhausted: bool
 
 
 class SettledCount(BaseModel):

@@ -5,6 +5,8 @@ so a retried or concurrent call returns the first booking and never makes a seco
 that comes back with different content is a bug upstream and is refused loudly.
 """
 
+import asyncio
+import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
@@ -75,10 +77,25 @@ class Administration:
         self.engine = engine
         self.protector = protector
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time. Its connections, left to contend, wait in SQLite's
+        # busy handler, which sleeps in steps of up to 100 ms however soon the lock is free:
+        # a worker's twelve activities spent 450 ms in a one-row write (issue 14). Within a
+        # process they take turns here instead, handed on the moment a transaction ends.
+        # (Other processes still meet the busy handler: SQLite is the embedded default;
+        # PostgreSQL is the administration for several workers.) One lock per event loop.
+        self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
+            weakref.WeakKeyDictionary() if engine.dialect.name == "sqlite" else None
+        )
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self._sessions() as session, session.begin():
+        """One transaction. Never nested: a method that holds one calls no other that opens one."""
+        if self._turns is None:
+            async with self._sessions() as session, session.begin():
+                yield session
+            return
+        turn = self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+        async with turn, self._sessions() as session, session.begin():
             yield session
 
     def _insert(self, table):
@@ -91,11 +108,19 @@ class Administration:
             self._insert(table)
             .values(idempotency_key=key, **values)
             .on_conflict_do_nothing(index_elements=["idempotency_key"])
-            .returning(table.id)
+            .returning(table)
         )
-        created = (await session.execute(statement)).scalar_one_or_none() is not None
-        row = (await session.execute(select(table).where(table.idempotency_key == key))).scalar_one()
-        return row, created
+        row = (await session.execute(statement)).scalar_one_or_none()
+        if row is not None:  # the common case: one statement
+            return row, True
+        return (await session.execute(select(table).where(table.idempotency_key == key))).scalar_one(), False
+
+    async def _insert_all_once(self, session: AsyncSession, table, rows: list[dict[str, Any]]) -> None:
+        """Insert each row unless its idempotency key exists, in one statement (for rows nobody
+        reads back: a repeat changes nothing)."""
+        if rows:
+            statement = self._insert(table.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
+            await session.execute(statement, rows)
 
     # -- participants and cases ------------------------------------------------------------
 
@@ -298,6 +323,21 @@ class Administration:
         async with self.transaction() as session:
             rows = (await session.execute(select(DecreeDay).order_by(DecreeDay.day))).scalars()
             return [DecreeDayRecord.model_validate(row, from_attributes=True) for row in rows]
+
+    async def funding_parties(
+        self, provider_ids: Sequence[str], month: str
+    ) -> tuple[dict[str, ProviderRecord], dict[str, Decimal]]:
+        """The providers known among `provider_ids`, and the ratios recorded for `month` of those
+        that have one (PW 72): what a funding check reads, in one transaction."""
+        async with self.transaction() as session:
+            providers = (await session.execute(select(Provider).where(Provider.id.in_(provider_ids)))).scalars()
+            known = {row.id: ProviderRecord.model_validate(row, from_attributes=True) for row in providers}
+            ratios = await session.execute(
+                select(FundingRatio.provider_id, FundingRatio.ratio).where(
+                    FundingRatio.provider_id.in_(provider_ids), FundingRatio.month == month
+                )
+            )
+            return known, {provider_id: ratio for provider_id, ratio in ratios.all()}
 
     async def funding_ratio(self, provider_id: str, month: str) -> Decimal | None:
         """The month-end policy funding ratio of a fund (PW 72), or None when none is recorded."""
@@ -517,10 +557,15 @@ class Administration:
     def _letter(row: Letter, created: bool) -> QueuedLetter:
         return QueuedLetter.model_validate({**vars(row), "created": created})
 
-    async def _insert_audit_step(self, session: AsyncSession, step: AuditStep) -> int:
-        values = step.model_dump(mode="json", exclude={"idempotency_key"})
+    @staticmethod
+    def _audit_values(step: AuditStep) -> dict[str, Any]:
+        values = step.model_dump(mode="json")
         values["due"], values["actual"] = step.due, step.actual
-        row, _ = await self._insert_once(session, AuditEntry, step.idempotency_key, values)
+        return values
+
+    async def _insert_audit_step(self, session: AsyncSession, step: AuditStep) -> int:
+        values = self._audit_values(step)
+        row, _ = await self._insert_once(session, AuditEntry, values.pop("idempotency_key"), values)
         return row.id
 
     async def record_audit_step(self, step: AuditStep) -> int:
@@ -536,12 +581,14 @@ class Administration:
         """Audit steps, the case's reporting row and its new 17e.7 calculations (case id,
         transfer date, statement) in one transaction (one round trip per cycle)."""
         async with self.transaction() as session:
-            for step in steps:
-                await self._insert_audit_step(session, step)
+            await self._insert_all_once(session, AuditEntry, [self._audit_values(step) for step in steps])
             if projection is not None:
                 await session.execute(self._upsert_projection(projection))
-            for case_id, transfer_date, statement in statements:
-                await self._keep_statement(session, case_id, transfer_date, statement)
+            await self._insert_all_once(
+                session,
+                CalculationStatement,
+                [self._statement_values(*statement) for statement in statements],
+            )
 
     async def audit_trail(self, subject_id: str) -> list[AuditStep]:
         return await self.audit_steps_of([subject_id])
@@ -614,13 +661,19 @@ class Administration:
     async def _keep_statement(
         self, session: AsyncSession, case_id: str, transfer_date: date, statement: dict[str, Any]
     ) -> bool:
-        _, created = await self._insert_once(
-            session,
-            CalculationStatement,
-            f"{case_id}/{transfer_date.isoformat()}",
-            {"case_id": case_id, "transfer_date": transfer_date, "statement": statement},
-        )
+        values = self._statement_values(case_id, transfer_date, statement)
+        _, created = await self._insert_once(session, CalculationStatement, values.pop("idempotency_key"), values)
         return created
+
+    @staticmethod
+    def _statement_values(case_id: str, transfer_date: date, statement: dict[str, Any]) -> dict[str, Any]:
+        """A 17e.7 calculation's row: once per case and transfer date."""
+        return {
+            "idempotency_key": f"{case_id}/{transfer_date.isoformat()}",
+            "case_id": case_id,
+            "transfer_date": transfer_date,
+            "statement": statement,
+        }
 
     async def statements_for(self, case_id: str) -> list[dict[str, Any]]:
         """The case's kept calculations, oldest first."""

@@ -83,12 +83,25 @@ class CaseBook(Book):
         super().__init__(data.case.case_id, state.events)
         self.data, self.state, self.regime, self.clock = data, state, regime, clock
         self.published: dict[str, Any] = {}
+        # Publish only before a wait (workflows.outgoing.PUBLISH_BEFORE_WAITS); False while a
+        # history recorded before that change replays.
+        self.lazy = False
 
-    async def flush(self, with_projection: bool = False) -> None:
-        """Publish what changed, then write the buffered steps (with the reporting row when asked)
-        before the case next calls the outside world or waits."""
-        self.publish()
+    async def flush(self, with_projection: bool = False, publish: bool = True) -> None:
+        """Publish what changed (unless told not to), then write the buffered steps (with the
+        reporting row when asked) before the case next calls the outside world or waits."""
+        if publish:
+            self.publish()
         await self.write(self.projection() if with_projection else None)
+
+    async def before_wait(self) -> bool:
+        """Publish what changed and write the buffered steps with the reporting row, before the
+        case waits; True when that took a step (time passed: the caller looks again)."""
+        self.publish()
+        if not self.unrecorded:
+            return False
+        await self.write(self.projection())
+        return True
 
     async def flush_if_pending(self) -> None:
         """Before a long wait: publish, and write the reporting row only when steps are pending."""

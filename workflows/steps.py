@@ -45,7 +45,17 @@ with workflow.unsafe.imports_passed_through():
         ThresholdLookup,
         TransferValueInput,
     )
-    from models.wave import COUNT_SETTLED_CASES, LOAD_WAVE_PAGE, SettledCount, WavePage, WavePageInput
+    from models.wave import (
+        COUNT_SETTLED_CASES,
+        LOAD_WAVE_PAGE,
+        START_WAVE_CASES,
+        SettledCount,
+        WaveInput,
+        WavePage,
+        WavePageInput,
+        WaveStarted,
+        WaveStartInput,
+    )
     from rules.suspension import SuspensionCheck
     from rules.transfer_value import TransferValueStatement
 
@@ -249,6 +259,28 @@ async def load_wave_page(wave_id: str, after: str | None, limit: int) -> WavePag
         start_to_close_timeout=PAGE_TIMEOUT,
         retry_policy=PATIENT,
         summary=f"load up to {limit} cases of wave {wave_id}" + (f" after {after}" if after else ""),
+    )
+
+
+async def start_wave_cases(wave: WaveInput, limit: int) -> WaveStarted:
+    """Start the wave's next `limit` cases after its cursor, in one step: read from the
+    administration in one query and started through the client on the case's task queue. Never
+    a case twice: an id that runs already is counted, not started (and told its plan date)."""
+    return await workflow.execute_activity(
+        START_WAVE_CASES,
+        WaveStartInput(
+            provider=wave.provider,
+            wave_id=wave.wave_id,
+            legal=wave.legal,
+            task_queue=workflow.info().task_queue,
+            after=wave.cursor,
+            limit=limit,
+        ),
+        task_queue=ids.wave_task_queue(workflow.info().task_queue),
+        result_type=WaveStarted,
+        start_to_close_timeout=PAGE_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=f"start up to {limit} cases of wave {wave.wave_id}" + (f" after {wave.cursor}" if wave.cursor else ""),
     )
 
 

@@ -36,6 +36,10 @@ with workflow.unsafe.imports_passed_through():
 # seconds; when they stay busy (a provider or the register down, the day's quota used) less and
 # less often, up to every ten minutes, so that a long stall does not fill the wave's history.
 BUSY_RECOUNT = timedelta(seconds=2)
+
+# Waves started from this change on start each window of cases in one step of their own, not as
+# child workflows (activities.wave_starts says why); waves recorded before replay the old path.
+STARTS_BY_STEP = "wave-starts-by-step"
 MAX_BUSY_RECOUNT = timedelta(minutes=10)
 
 
@@ -90,6 +94,9 @@ class WaveWorkflow:
         await self.until_allowed()
         if self.cancelled:
             return self.progress()
+        if workflow.patched(STARTS_BY_STEP):
+            await self.start_by_step()
+            return self.progress()
         page = await steps.load_wave_page(data.wave_id, data.cursor, data.page_size)
         if not page.cases:
             self.done = True
@@ -121,6 +128,41 @@ class WaveWorkflow:
             await asyncio.gather(*(self.start_case(case, page.wave_date) for case in window))
             data.cursor = window[-1].case_id
             position += len(window)
+        workflow.continue_as_new(data.model_copy(update={"start_paused": self.paused}))
+
+    async def start_by_step(self) -> None:
+        """Start the wave's cases a window at a time, each window one step that reads and starts
+        its cases, while the busy cases leave room; continue-as-new after a page's worth. Returns
+        when every case is handled or the wave was cancelled."""
+        data = self.data
+        handled, recount = 0, BUSY_RECOUNT
+        last_busy: int | None = None
+        while True:
+            await self.until_allowed()
+            if self.cancelled:
+                return
+            size = min(data.window, await self.room())
+            if size == 0:
+                if workflow.info().is_continue_as_new_suggested():
+                    break  # the next run goes on from the cursor
+                await workflow.sleep(recount, summary=f"{self.busy} cases busy: at most {data.max_busy}")
+                busy = self.busy or 0
+                # Cases are settling: look again soon; the wait grows only while none settles
+                # (a provider down, say), so that a long stall does not fill the history.
+                recount = BUSY_RECOUNT if last_busy is None or busy < last_busy else min(recount * 2, MAX_BUSY_RECOUNT)
+                last_busy = busy
+                continue
+            recount, last_busy = BUSY_RECOUNT, None
+            window = await steps.start_wave_cases(data, size)
+            data.counts.started += window.started
+            data.counts.already_running += window.already_running
+            data.cursor = window.cursor
+            if window.exhausted:
+                self.done = True
+                return
+            handled += window.started + window.already_running
+            if handled >= data.page_size or workflow.info().is_continue_as_new_suggested():
+                break
         workflow.continue_as_new(data.model_copy(update={"start_paused": self.paused}))
 
     async def room(self) -> int:

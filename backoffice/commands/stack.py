@@ -55,11 +55,22 @@ def down() -> None:
     stop(get_settings())
 
 
-def worker() -> None:
+def worker(
+    role: Annotated[
+        str | None,
+        typer.Option(
+            "--role",
+            help="all (default), workflows or activities: what this process serves (WKP_WORKER_ROLE)",
+        ),
+    ] = None,
+) -> None:
     """Run the Temporal worker in the foreground (as `python worker.py`)."""
     from worker import run_worker
 
-    asyncio.run(run_worker())
+    if role is not None:
+        if role not in ("all", "workflows", "activities"):
+            raise typer.BadParameter("must be all, workflows or activities", param_hint="--role")
+    asyncio.run(run_worker(role))
 
 
 @user_errors
