@@ -23,6 +23,7 @@ from models.case import PensionCase
 from models.ids import case_workflow_id
 from models.transfer import OutgoingTransferInput, WavePlanned
 from models.wave import WaveStarted, WaveStartInput
+from workflows.bookkeeping import opening_view
 
 # The workflow and its signal, by name (activities reach workflows through the client only).
 CASE_WORKFLOW = "OutgoingSmallPensionTransfer"
@@ -43,16 +44,21 @@ async def start_cases(
         workflow_id = case_workflow_id(request.provider, case.case_id)
         async with gate:
             try:
+                data = OutgoingTransferInput(
+                    provider=request.provider,
+                    case=case,
+                    legal=request.legal,
+                    wave_date=wave_date,
+                    wave_id=request.wave_id,
+                )
+                # Findable at once by its wave and phase, and nothing to upsert on its first task.
+                search_attributes, summary = opening_view(data)
                 await client.start_workflow(
                     CASE_WORKFLOW,
-                    OutgoingTransferInput(
-                        provider=request.provider,
-                        case=case,
-                        legal=request.legal,
-                        wave_date=wave_date,
-                        wave_id=request.wave_id,
-                    ),
+                    data,
                     id=workflow_id,
+                    search_attributes=search_attributes,
+                    memo={"summary": summary},
                     task_queue=request.task_queue,
                     # A case that failed (for a reason other than missing operator data, which
                     # it waits for) starts again; a running or closed case never does.

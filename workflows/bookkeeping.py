@@ -6,7 +6,7 @@ then written to the administration's audit log in one activity), and what operat
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import SearchAttributeKey
+from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
     from models import ids
@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from models.steps import CaseProgress, KeptStatement
     from models.transfer import CaseState, OutgoingTransferInput
     from rules.buyout import counted_failures
-    from rules.regime import Regime
+    from rules.regime import Regime, first_query_article, first_query_due, regime_for
     from rules.transfer_value import TransferValueStatement
     from workflows import search_attributes as sa
     from workflows import steps
@@ -128,23 +128,7 @@ class CaseBook(Book):
         )
 
     def publish(self) -> None:
-        state = self.state
-        breached = sorted(
-            {event.article for event in self.events if event.type is EventType.DEADLINE_BREACHED and event.article}
-        )
-        values: dict[SearchAttributeKey[Any], Any] = {
-            sa.PHASE: state.phase.value,
-            sa.REGIME: self.regime.value,
-            sa.PROVIDER: self.data.provider,
-            sa.RECEIVING_PROVIDER: state.receiving_provider,
-            sa.WAVE_ID: self.data.wave_id,
-            sa.FAILED_ATTEMPTS: self.failed_attempts(),
-            sa.NEXT_DUE: state.next_due.isoformat() if state.next_due else None,
-            sa.NEXT_DUE_ARTICLE: state.next_due_article,
-            sa.DEADLINE_BREACHED: bool(breached),
-            sa.BREACHED_ARTICLES: breached or None,
-            sa.OUTCOME: state.outcome.value if state.outcome else None,
-        }
+        values, summary = operator_view(self.data, self.state, self.regime)
         updates = [
             key.value_set(value) if value is not None else key.value_unset()
             for key, value in values.items()
@@ -153,23 +137,67 @@ class CaseBook(Book):
         if updates:
             workflow.upsert_search_attributes(updates)
             self.published.update({key.name: value for key, value in values.items()})
-        summary = self.summary()
         if self.published.get("summary") != summary:
             workflow.upsert_memo({"summary": summary})
             self.published["summary"] = summary
 
-    def summary(self) -> str:
-        """One line for a person: where the case stands and what is due next."""
-        state, failed = self.state, self.failed_attempts()
-        parts = [f"case {self.subject_id}", f"regime {self.regime.value}", state.phase.value.replace("_", " ")]
-        if state.outcome:
-            parts.append(f"outcome {state.outcome.value}")
-        if state.waiting_for:
-            parts.append(f"waiting for {state.waiting_for}")
-        if state.next_due:
-            parts.append(f"next: {state.next_due_article} due {state.next_due.isoformat()}")
-        if failed:
-            parts.append(f"{failed} failed attempt{'s' if failed != 1 else ''}")
-        if state.receiving_provider:
-            parts.append(f"receiving provider {state.receiving_provider}")
-        return " · ".join(parts)
+    def adopt_opening_view(self) -> None:
+        """What the case was started with (`opening_view`, set by a wave) counts as published:
+        a case whose first publish shows just that upserts nothing."""
+        given = workflow.info().typed_search_attributes
+        self.published = {key.name: given.get(key) for key in sa.ALL}
+        self.published["summary"] = workflow.memo_value("summary", None)
+
+
+def operator_view(
+    data: OutgoingTransferInput, state: CaseState, regime: Regime
+) -> tuple[dict[SearchAttributeKey[Any], Any], str]:
+    """The search attributes operators find a case by (None: unset) and its one-line summary."""
+    failed = len(counted_failures(state.failure_dates))
+    breached = sorted(
+        {event.article for event in state.events if event.type is EventType.DEADLINE_BREACHED and event.article}
+    )
+    values: dict[SearchAttributeKey[Any], Any] = {
+        sa.PHASE: state.phase.value,
+        sa.REGIME: regime.value,
+        sa.PROVIDER: data.provider,
+        sa.RECEIVING_PROVIDER: state.receiving_provider,
+        sa.WAVE_ID: data.wave_id,
+        sa.FAILED_ATTEMPTS: failed,
+        sa.NEXT_DUE: state.next_due.isoformat() if state.next_due else None,
+        sa.NEXT_DUE_ARTICLE: state.next_due_article,
+        sa.DEADLINE_BREACHED: bool(breached),
+        sa.BREACHED_ARTICLES: breached or None,
+        sa.OUTCOME: state.outcome.value if state.outcome else None,
+    }
+    return values, summary_line(data.case.case_id, state, regime, failed)
+
+
+def summary_line(case_id: str, state: CaseState, regime: Regime, failed: int) -> str:
+    """One line for a person: where the case stands and what is due next."""
+    parts = [f"case {case_id}", f"regime {regime.value}", state.phase.value.replace("_", " ")]
+    if state.outcome:
+        parts.append(f"outcome {state.outcome.value}")
+    if state.waiting_for:
+        parts.append(f"waiting for {state.waiting_for}")
+    if state.next_due:
+        parts.append(f"next: {state.next_due_article} due {state.next_due.isoformat()}")
+    if failed:
+        parts.append(f"{failed} failed attempt{'s' if failed != 1 else ''}")
+    if state.receiving_provider:
+        parts.append(f"receiving provider {state.receiving_provider}")
+    return " · ".join(parts)
+
+
+def opening_view(data: OutgoingTransferInput) -> tuple[TypedSearchAttributes, str]:
+    """What a new case shows at its first publish when it goes the usual way (eligible, its
+    first register query planned): a starter sets these at the start, so operators find the case
+    at once and the case upserts nothing until something changes (issue 14). A case that goes
+    another way upserts the difference, as before."""
+    regime = regime_for(data.case.participation_end)
+    state = CaseState()
+    due = data.wave_date if regime is Regime.EXISTING else first_query_due(data.case.participation_end)
+    state.set_due(due, first_query_article(regime) if due else None)
+    values, summary = operator_view(data, state, regime)
+    pairs = [SearchAttributePair(key, value) for key, value in values.items() if value is not None]
+    return TypedSearchAttributes(pairs), summary

@@ -235,6 +235,8 @@ class OutgoingTransferWorkflow:
         # TemporalChangeVersion search attribute, a visibility write per case. The newest patch
         # implies the ones before it; older histories replay along the paths they took.
         self.current = self.book.lazy = workflow.patched(PUBLISH_BEFORE_WAITS)
+        if self.current:
+            self.book.adopt_opening_view()  # a wave's start, or the run before continue-as-new
         self.listens = self.since(LISTENING)
         if not self.listens:
             return await self.lifecycle(data)

@@ -190,6 +190,36 @@ async def test_audit_log_is_append_only_and_idempotent(admin):
     assert await admin.audit_trail("C-1") == [step]
 
 
+async def test_a_cycles_steps_and_calculations_are_written_once_in_one_write_however_often_repeated(admin):
+    """record_progress writes a flush's steps in one statement: a repeat (a retried activity)
+    and forty concurrent writes of other cases change nothing twice and lose nothing."""
+    await add_case(admin)
+    steps = [
+        AuditStep(
+            idempotency_key=f"{case_workflow_id('PF-A', 'C-1')}/event/{n}",
+            subject_id="C-1",
+            step=step,
+            article="17e.1",
+            due=None,
+            actual=date(2022, 4, 1),
+            details={"n": n},
+        )
+        for n, step in enumerate(["register_query", "deadline_breached", "transfer_failed"], start=1)
+    ]
+    statement = ("C-1", date(2022, 4, 1), {"value": "3896.78"})
+    for _ in range(2):
+        await admin.record_progress(steps, None, [statement])
+    others = [
+        step.model_copy(update={"idempotency_key": f"other/{n}", "subject_id": f"O-{n}"})
+        for n in range(40)
+        for step in steps[:1]
+    ]
+    await asyncio.gather(*(admin.record_progress([step], None) for step in others))
+    assert await admin.audit_trail("C-1") == steps
+    assert await admin.statements_for("C-1") == [{"value": "3896.78"}]
+    assert len(await admin.audit_steps_of([f"O-{n}" for n in range(40)])) == 40
+
+
 async def test_providers_funding_ratios_and_case_projection(admin):
     await admin.upsert_provider(ProviderRecord(id="PF-B", kind="fund", bank_account="NL91ABNA0417164300"))
     await admin.set_funding_ratio("PF-B", "2022-09", Decimal("0.9712"))
@@ -199,6 +229,13 @@ async def test_providers_funding_ratios_and_case_projection(admin):
     assert (await admin.provider("PF-B")).bank_account == "NL91ABNA0417164300"
     with pytest.raises(NotFound, match="provider: unknown provider 'PF-X'"):
         await admin.provider("PF-X")
+
+    # What a funding check reads, in one transaction: the known providers and their month's ratios.
+    await admin.upsert_provider(ProviderRecord(id="PF-C", kind="insurer"))
+    known, ratios = await admin.funding_parties(["PF-B", "PF-C", "PF-X"], "2022-09")
+    assert sorted(known) == ["PF-B", "PF-C"] and known["PF-C"].kind == "insurer"
+    assert ratios == {"PF-B": Decimal("0.9750")}
+    assert (await admin.funding_parties(["PF-B"], "2022-10"))[1] == {}
 
     await add_case(admin)
     projection = CaseProjection(

@@ -3,18 +3,19 @@ resumed and cancelled without losing or duplicating a case."""
 
 import asyncio
 import secrets
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from datetime import date
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
 from activities.transfer import TransferActivities
+from activities.wave_starts import start_cases
 from config.binaries import temporal_test_server
 from engine import legal_clock_offset, register_search_attributes
 from models.ids import case_workflow_id, wave_workflow_id
@@ -22,7 +23,7 @@ from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import LegalSettings, OutgoingTransferInput
-from models.wave import WaveInput
+from models.wave import WaveInput, WaveStartInput
 from register_client.client import RegisterClient
 from store.bsn_protection import BsnProtector
 from store.database import make_async_engine, migrate
@@ -32,6 +33,7 @@ from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
 from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
 from worker import build_worker
+from workflows import search_attributes as sa
 from workflows.outgoing import OutgoingTransferWorkflow
 from workflows.wave import WaveWorkflow
 
@@ -39,7 +41,7 @@ CASES = [make_case(case_id=f"W-{i:03d}", bsn=nth_bsn(100 + i), participation_end
 
 
 @asynccontextmanager
-async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None):
+async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None, roles=("all",)):
     """25 cases in wave W1 on the time-skipping server, with the real activities and stubs."""
     url = f"sqlite:///{tmp_path / 'administration.db'}"
     migrate(url)
@@ -59,7 +61,9 @@ async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None):
     ):
         await register_search_attributes(env.client)
         activities = TransferActivities(admin, register, providers_url, basis)
-        async with build_worker(env.client, "waves", activities):
+        async with AsyncExitStack() as workers:
+            for role in roles:  # each role's workers as a process of that role would run them
+                await workers.enter_async_context(build_worker(env.client, "waves", activities, role=role))
             yield World(env.client, env, admin)
     await admin.engine.dispose()
 
@@ -162,6 +166,63 @@ async def test_a_wave_keeps_its_busy_cases_under_its_bound(tmp_path, basis):
     assert first_day == ["W-000", "W-001", "W-002"]
     later = {step.actual for step in queries if step.subject_id not in first_day}
     assert len(queries) == 25 and later == {date(2022, 4, 5)}
+
+
+async def test_a_retried_start_step_counts_the_cases_its_lost_try_started_and_starts_none_twice(world):
+    """A window's step that started its cases and was lost before it reported (a worker crash)
+    is tried again: it finds them running, counts them as started by this wave, and starts none
+    twice; the same cases found by a step scheduled after they started count as running before."""
+    request = WaveStartInput(provider="PF-A", wave_id="W1", legal=LegalSettings(), task_queue="waves", limit=5)
+    _, cases = await world.admin.wave_page("W1", None, 5)
+    lost_try = ActivityEnvironment(client=world.client)
+    lost_try.info = replace(lost_try.info, attempt=1, scheduled_time=datetime.now(UTC) - timedelta(days=1))
+    first = await lost_try.run(start_cases, world.client, request, None, cases)
+    assert (first.started, first.already_running, first.cursor, first.exhausted) == (5, 0, "W-004", False)
+
+    retry = ActivityEnvironment(client=world.client)
+    retry.info = replace(lost_try.info, attempt=2)
+    again = await retry.run(start_cases, world.client, request, None, cases)
+    assert (again.started, again.already_running) == (5, 0)
+    started_at = (await world.client.get_workflow_handle(case_workflow_id("PF-A", "W-004")).describe()).start_time
+    later = ActivityEnvironment(client=world.client)
+    later.info = replace(lost_try.info, attempt=2, scheduled_time=started_at + timedelta(seconds=1))
+    found = await later.run(start_cases, world.client, request, None, cases)
+    assert (found.started, found.already_running) == (0, 5)
+    assert await started_cases(world.client) == {case.case_id for case in cases}
+
+
+async def test_a_case_a_wave_starts_is_found_at_once_and_upserts_only_before_it_waits(world):
+    """Started with its opening view (search attributes and memo), a case upserts nothing on its
+    way to the register; it publishes once, before its year's wait, what changed (a failed
+    attempt and a breach of 17e.1: the query of a 2021 leaver is made today, years late)."""
+    await result_of(await start_wave(world.client))
+    await world.env.sleep(timedelta(days=2))  # every case takes its first attempt
+    handle = world.client.get_workflow_handle(case_workflow_id("PF-A", "W-000"))
+    history = await handle.fetch_history()
+    started = history.events[0].workflow_execution_started_event_attributes
+    assert {"WkpWaveId", "WkpPhase", "WkpNextDue", "WkpRegime"} <= set(started.search_attributes.indexed_fields)
+    upserts = [
+        set(event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for event in history.events
+        if event.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    memos = [event for event in history.events if event.HasField("workflow_properties_modified_event_attributes")]
+    changed = {"WkpFailedAttempts", "WkpNextDue", "WkpNextDueArticle", "WkpDeadlineBreached", "WkpBreachedArticles"}
+    assert upserts == [{"TemporalChangeVersion"}, changed] and len(memos) == 1
+    shown = (await handle.describe()).typed_search_attributes
+    assert shown.get(sa.FAILED_ATTEMPTS) == 1 and shown.get(sa.NEXT_DUE_ARTICLE) == "17e.2"
+    assert shown.get(sa.BREACHED_ARTICLES) == ["17e.1"] and shown.get(sa.PHASE) == "awaiting_query"
+
+
+async def test_a_wave_runs_on_workers_split_by_role(tmp_path, basis):
+    """Workflows and activities served by workers of their own role (WKP_WORKER_ROLE), as a
+    deployment runs them in processes apart: every case is started once and takes its steps."""
+    async with wave_world(tmp_path, basis, roles=("workflows", "activities")) as world:
+        result = await result_of(await start_wave(world.client))
+        assert (result.counts.started, result.counts.already_running, result.done) == (25, 0, True)
+        await world.env.sleep(timedelta(days=2))
+        queries = await world.admin.audit_steps_of([case.case_id for case in CASES], ["register_query"])
+        assert sorted(step.subject_id for step in queries) == [case.case_id for case in CASES]
 
 
 async def test_pause_and_resume(world):
