@@ -79,7 +79,7 @@ def build_worker(
 ) -> EngineWorkers:
     """The workers of one process: for `role` "all" everything; "workflows" the workflows only
     (no activity slots, no administration); "activities" every activity, the register's and the
-    waves' queues included (README, Waves and throughput: why a deployment runs them apart)."""
+    waves' queues included (README, Benchmarks: why a deployment runs them apart)."""
     options.setdefault("max_concurrent_activities", MAX_CONCURRENT_ACTIVITIES)
     options.setdefault("max_cached_workflows", MAX_CACHED_WORKFLOWS)
     own_queues = [activities.query_pension_register, *activities.wave_steps()]

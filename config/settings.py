@@ -49,9 +49,9 @@ class Settings(BaseSettings):
     register_queries_per_day: int | None = Field(default=None, gt=0)
     # Worker sizing: activities at once and workflows kept in memory (None: worker.py's defaults,
     # for 2 cores and 500 MiB); a wave keeps at most wave_max_busy of its cases busy at once,
-    # which must stay well inside the cache of the workers serving it (README, Waves and throughput).
+    # which must stay well inside the cache of the workers serving it (README, Waves and register capacity).
     max_concurrent_activities: int | None = Field(default=None, ge=1)
-    # What one worker process serves (worker.py, WorkerRole): both, or only the workflows or
+    # What one worker process serves (worker.build_worker): both, or only the workflows or
     # only the activities, so that a deployment runs them in processes of their own.
     worker_role: Literal["all", "workflows", "activities"] = "all"
     workflow_cache_size: int | None = Field(default=None, ge=0)
