@@ -13,7 +13,7 @@ stub vs the limit, and why: the most cases open at once, workflow cache hits and
 mean schedule-to-start of workflow tasks and activities (from the workers' Prometheus metrics).
 
 Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
-     [--register-rate PER_SECOND]
+     [--register-rate PER_SECOND] [--layout split|combined] [--wave-only]
 """
 
 import argparse
@@ -339,6 +339,7 @@ async def main() -> None:
         help="split (default): workflows and activities in processes of their own, as deploy/ runs "
         "them; combined: one process serves both",
     )
+    parser.add_argument("--wave-only", action="store_true", help="the wave alone, without the bare baseline")
     args = parser.parse_args()
     ROLES[:] = ["workflows", "activities"] if args.layout == "split" else ["all"]
     configure_logging(level="WARNING")
@@ -351,7 +352,7 @@ async def main() -> None:
     report(args, cases, baseline)
 
 
-async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) -> tuple[dict, dict]:
+async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) -> tuple[dict, dict | None]:
     """The wave, then the baseline, on one dev server."""
     with tempfile.TemporaryDirectory() as folder:
         url = postgres.create_database("bench") if postgres else f"sqlite:///{Path(folder) / 'administration.db'}"
@@ -365,13 +366,15 @@ async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) 
         ) as env:
             cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers)
             print()
-            baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers)
-            print()
+            baseline = None
+            if not args.wave_only:
+                baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers)
+                print()
     return cases, baseline
 
 
-def report(args: argparse.Namespace, cases: dict, baseline: dict) -> None:
-    case_rate, bare_rate = args.n / cases["elapsed"], args.n / baseline["elapsed"]
+def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None:
+    case_rate = args.n / cases["elapsed"]
     print(
         f"machine: {os.cpu_count()} cores; administration {args.database}; "
         f"{args.workers} worker process(es) of each role {ROLES}"
@@ -381,17 +384,21 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict) -> None:
         f"{case_rate:.1f} cases/s; "
         f"{cases['accepted']} payments accepted"
     )
-    print(
-        f"baseline: {args.n} bare workflows x {cases['activities']} no-op activities in {baseline['elapsed']:.1f} s: "
-        f"{bare_rate:.1f} workflows/s"
-    )
-    for name, run in (("wave", cases), ("baseline", baseline)):
+    runs = [("wave", cases)]
+    if baseline is not None:
+        bare_rate = args.n / baseline["elapsed"]
+        print(
+            f"baseline: {args.n} bare workflows x {cases['activities']} no-op activities in "
+            f"{baseline['elapsed']:.1f} s: {bare_rate:.1f} workflows/s"
+        )
+        runs.append(("baseline", baseline))
+    for name, run in runs:
         print(
             f"{name}: at most {run['open']} open at once; workflow cache {run['cache_hits']:.0f} hits, "
             f"{run['cache_misses']:.0f} misses; mean schedule-to-start: workflow tasks "
             f"{run['wft_schedule_to_start_ms']:.0f} ms, activities {run['activity_schedule_to_start_ms']:.0f} ms"
         )
-    for name, run in (("wave", cases), ("baseline", baseline)):
+    for name, run in runs:
         print(
             f"{name}: CPU per case: dev server {run['server_cpu'] / args.n * 1000:.0f} ms, "
             f"workers {run['workers_cpu'] / args.n * 1000:.0f} ms, "
@@ -399,7 +406,8 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict) -> None:
         )
     steps = ", ".join(f"{step} {ms:.0f} ms" for step, ms in cases["steps_ms"].items())
     print(f"wave: mean execution per activity: {steps}")
-    print(f"ratio cases/baseline: {case_rate / bare_rate:.2f}")
+    if baseline is not None:
+        print(f"ratio cases/baseline: {case_rate / bare_rate:.2f}")
     print(f"engine worker peak memory (VmHWM): {cases['memory']:.0f} MiB")
     print(
         f"register: mean {cases['register_mean']:.1f}/s, busiest second {cases['register_peak']}/s; "
