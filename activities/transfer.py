@@ -7,7 +7,7 @@ is retryable, honouring Retry-After; a refusal of the request itself is not.
 """
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
@@ -20,6 +20,7 @@ from config.logging import get_logger
 from letters.render import render_letter
 from models.afkoopvoet import AfkoopvoetAnswer, AfkoopvoetPeriod
 from models.bsn import mask_bsn
+from models.case import PensionCase
 from models.ledger import (
     ApplyIncoming,
     LetterRequest,
@@ -355,21 +356,22 @@ class TransferActivities:
 
     @activity.defn(name=LOAD_WAVE_PAGE)
     async def load_wave_page(self, request: WavePageInput) -> WavePage:
-        """The next page of a wave's cases, from the administration."""
-        try:
-            wave_date, cases = await self.admin.wave_page(request.wave_id, request.after, request.limit)
-        except NotFound as error:
-            raise ApplicationError(str(error), type="UnknownWave", non_retryable=True) from None
+        """The next page of a wave's cases, from the administration (waves recorded before
+        they started their cases in one step, `start_wave_cases`, still call it)."""
+        wave_date, cases = await self.wave_page(request.wave_id, request.after, request.limit)
         return WavePage(wave_date=wave_date, cases=cases)
 
     @activity.defn(name=START_WAVE_CASES)
     async def start_wave_cases(self, request: WaveStartInput) -> WaveStarted:
         """The wave's next window of cases, read in one query and started (activities.wave_starts)."""
+        wave_date, cases = await self.wave_page(request.wave_id, request.after, request.limit)
+        return await start_cases(activity.client(), request, wave_date, cases)
+
+    async def wave_page(self, wave_id: str, after: str | None, limit: int) -> tuple[date | None, list[PensionCase]]:
         try:
-            wave_date, cases = await self.admin.wave_page(request.wave_id, request.after, request.limit)
+            return await self.admin.wave_page(wave_id, after, limit)
         except NotFound as error:
             raise ApplicationError(str(error), type="UnknownWave", non_retryable=True) from None
-        return await start_cases(activity.client(), request, wave_date, cases)
 
     @activity.defn(name=COUNT_SETTLED_CASES)
     async def count_settled_cases(self, request: SettledCount) -> int:
