@@ -94,20 +94,14 @@ class CaseBook(Book):
             self.publish()
         await self.write(self.projection() if with_projection else None)
 
-    async def before_wait(self) -> bool:
-        """Publish what changed and write the buffered steps with the reporting row, before the
-        case waits; True when that took a step (time passed: the caller looks again)."""
+    async def flush_if_pending(self) -> bool:
+        """Before a long wait: publish, and write the reporting row only when steps are pending;
+        True when it wrote (a step: time passed, and a report may have come in meanwhile)."""
         self.publish()
         if not self.unrecorded:
             return False
         await self.write(self.projection())
         return True
-
-    async def flush_if_pending(self) -> None:
-        """Before a long wait: publish, and write the reporting row only when steps are pending."""
-        self.publish()
-        if self.unrecorded:
-            await self.write(self.projection())
 
     def failed_attempts(self) -> int:
         return len(counted_failures(self.state.failure_dates))

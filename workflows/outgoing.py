@@ -703,7 +703,7 @@ class OutgoingTransferWorkflow:
                 return True
             if today >= day:
                 return False
-            if self.book.lazy and await self.book.before_wait():
+            if self.book.lazy and await self.book.flush_if_pending():
                 continue  # a report may have come in while the steps were written: look again
             self.news = False
             wake, text = (day, summary) if day <= end_date else (end_date, self.ending_summary(end_date, ending))
