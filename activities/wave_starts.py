@@ -21,7 +21,7 @@ from temporalio.service import RPCError
 from config.logging import get_logger
 from models.case import PensionCase
 from models.ids import case_workflow_id
-from models.transfer import OutgoingTransferInput, WavePlanned
+from models.transfer import CASE_CODE_VERSION, OutgoingTransferInput, WavePlanned
 from models.wave import WaveStarted, WaveStartInput
 from workflows.bookkeeping import opening_view
 
@@ -50,6 +50,7 @@ async def start_cases(
                     legal=request.legal,
                     wave_date=wave_date,
                     wave_id=request.wave_id,
+                    code_version=CASE_CODE_VERSION,
                 )
                 # Findable at once by its wave and phase, and nothing to upsert on its first task.
                 search_attributes, summary = opening_view(data)

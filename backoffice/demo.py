@@ -27,7 +27,7 @@ from models.bsn import bsn_problem
 from models.case import PensionCase
 from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
-from models.transfer import LegalSettings, OutgoingTransferInput
+from models.transfer import CASE_CODE_VERSION, LegalSettings, OutgoingTransferInput
 from rules.calendar import add_months
 from rules.suspension import ratio_month
 from store.factory import administration
@@ -135,7 +135,9 @@ async def start_all(client: Client, settings: Settings, cases: list[PensionCase]
         try:
             await client.start_workflow(
                 OutgoingTransferWorkflow.run,
-                OutgoingTransferInput(provider=settings.provider, case=case, legal=legal),
+                OutgoingTransferInput(
+                    provider=settings.provider, case=case, legal=legal, code_version=CASE_CODE_VERSION
+                ),
                 id=case_workflow_id(settings.provider, case.case_id),
                 task_queue=settings.task_queue,
                 # A closed case (transferred, bought off) must never start again; a failed one may.

@@ -79,6 +79,15 @@ class LegalSettings(BaseModel):
     consent_window_days: int = Field(default=91, description="how long a buy-out offer waits for an answer")
 
 
+# The case workflow's code a case is started (or continued) on, carried in its input. A run whose
+# input names a version takes the paths of the patches up to it without recording their markers:
+# a recorded marker costs a history event, and Temporal adds an upsert of its own
+# TemporalChangeVersion search attribute to it, a visibility write per case (issue 14). Histories
+# recorded before the input carried it hold 0, and their markers decide. Raised with each new
+# patch of workflows/outgoing.py (PATCH_VERSIONS there).
+CASE_CODE_VERSION = 1
+
+
 class OutgoingTransferInput(BaseModel):
     provider: str
     case: PensionCase
@@ -90,6 +99,8 @@ class OutgoingTransferInput(BaseModel):
     # The state continued from an earlier run (continue-as-new); the name `carry` is what
     # recorded histories hold, so it stays.
     carry: CaseState | None = None
+    # Starters set CASE_CODE_VERSION; the default is what older histories replay with.
+    code_version: int = Field(default=0, description="the case workflow code the run was started on")
 
 
 class CaseResult(BaseModel):

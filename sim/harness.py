@@ -21,7 +21,7 @@ from config.temporal_runtime import quiet_runtime
 from engine import ReportRefused, register_search_attributes, report_to_case
 from models.ids import case_workflow_id
 from models.scenario import IncomingTransfer, Scenario, ScenarioReport
-from models.transfer import LegalSettings, OutgoingTransferInput
+from models.transfer import CASE_CODE_VERSION, LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
 from rules.afkoopvoet import load_periods
 from rules.basis import ActuarialBasis
@@ -153,7 +153,11 @@ async def start_cases(
         handle = await client.start_workflow(
             OutgoingTransferWorkflow.run,
             OutgoingTransferInput(
-                provider=scenario.provider, case=case, legal=legal, wave_date=wave_dates.get(case.case_id)
+                provider=scenario.provider,
+                case=case,
+                legal=legal,
+                wave_date=wave_dates.get(case.case_id),
+                code_version=CASE_CODE_VERSION,
             ),
             id=case_workflow_id(scenario.provider, case.case_id),
             task_queue=TASK_QUEUE,

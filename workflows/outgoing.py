@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from models.register import RegisterAnswer, RegisterAnswerKind
     from models.reports import CaseReport, ReportKind, RequestKind
     from models.transfer import (
+        CASE_CODE_VERSION,
         CaseResult,
         CaseState,
         CaseStatus,
@@ -70,6 +71,13 @@ LISTENING = "cases-listen"
 # answer changed them five times in seconds, and those upserts were a third of the dev server's
 # work per case (issue 14). Histories recorded before replay the old path.
 PUBLISH_BEFORE_WAITS = "publish-before-waits"
+
+# The newest patch implies every older one. A run whose input carries a code version
+# (models.transfer.CASE_CODE_VERSION) takes each patch from the version it came with without
+# checking a marker; the patches from before versions were carried came with version 1. A new
+# patch gets the next version here, and CASE_CODE_VERSION follows.
+PATCH_VERSIONS = {PUBLISH_BEFORE_WAITS: 1}
+NEWEST_PATCH = PUBLISH_BEFORE_WAITS
 
 REPORT_ARTICLE = {ReportKind.DEATH_DATE: "8", ReportKind.PENSION_DATE: "8", ReportKind.REQUEST: "8"}
 
@@ -231,10 +239,11 @@ class OutgoingTransferWorkflow:
 
     @workflow.run
     async def run(self, data: OutgoingTransferInput) -> CaseResult:
-        # One patch check for a new case: each recorded patch also upserts Temporal's own
-        # TemporalChangeVersion search attribute, a visibility write per case. The newest patch
-        # implies the ones before it; older histories replay along the paths they took.
-        self.current = self.book.lazy = workflow.patched(PUBLISH_BEFORE_WAITS)
+        # No patch check for a case started on the current code: each recorded patch also upserts
+        # Temporal's own TemporalChangeVersion search attribute, a visibility write per case. A
+        # case started without a version checks the newest patch, which implies the ones before
+        # it; older histories replay along the paths they took.
+        self.current = self.book.lazy = self.since(NEWEST_PATCH)
         if self.current:
             self.book.adopt_opening_view()  # a wave's start, or the run before continue-as-new
         self.listens = self.since(LISTENING)
@@ -254,9 +263,11 @@ class OutgoingTransferWorkflow:
         return self.result()
 
     def since(self, patch: str) -> bool:
-        """Whether this run takes the path a patch introduced: always on the newest code (no
-        marker, no upsert of its own), else as the recorded history says."""
-        return self.current or workflow.patched(patch)
+        """Whether this run takes the path a patch introduced: without a marker when the run's
+        input carries a code version that has it or the newest patch holds, else as the recorded
+        history says (a new run without a version records the marker)."""
+        carried = self.data.code_version >= PATCH_VERSIONS.get(patch, 1)
+        return carried or self.current or workflow.patched(patch)
 
     async def lifecycle(self, data: OutgoingTransferInput) -> CaseResult:
         state = self.state
@@ -292,7 +303,8 @@ class OutgoingTransferWorkflow:
                 break
         if self.listens:
             await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(self.data.model_copy(update={"carry": state}))
+        # The next run is a new history: it takes the newest paths, as a patch check there would.
+        workflow.continue_as_new(self.data.model_copy(update={"carry": state, "code_version": CASE_CODE_VERSION}))
 
     async def begin(self) -> Outcome | None:
         """Eligibility (PW 55.6, 70a), the letters due first, and the first query's date.

@@ -6,11 +6,14 @@ from datetime import date
 import pytest
 from temporalio.worker import Replayer
 
+from models.ids import case_workflow_id
+from models.transfer import CASE_CODE_VERSION
 from rules.calendar import DECREE_DAYS, LegalCalendar
 from rules.scenario import validate_scenario
 from sim import SimulationOptions, simulate
 from tests.conftest import TEST_CONVERTER, nth_bsn
 from worker import WORKFLOWS
+from workflows.outgoing import NEWEST_PATCH, PATCH_VERSIONS
 
 calendar = LegalCalendar(DECREE_DAYS)  # the shipped Royal-decree days always apply
 D = date.fromisoformat
@@ -254,3 +257,22 @@ async def test_every_recorded_history_replays_without_nondeterminism(simulated):
     outcome = await replayer.replay_workflows(each(), raise_on_replay_failure=False)
     failures = {run_id: str(error) for run_id, error in outcome.replay_failures.items()}
     assert failures == {}
+
+
+async def test_cases_started_on_the_current_code_record_no_patch_marker_in_any_run(simulated):
+    """The harness starts cases with their code version and each continue-as-new carries it on:
+    no run records a patch marker, nor the TemporalChangeVersion upsert that comes with one."""
+    runs = [history for history in simulated[1] if history.workflow_id.startswith(case_workflow_id("PF-A", ""))]
+    assert len(runs) > len(SCENARIO["cases"])  # continued runs are among them
+    markers = [
+        history.workflow_id
+        for history in runs
+        for event in history.events
+        if event.HasField("marker_recorded_event_attributes")
+    ]
+    assert markers == []
+
+
+def test_the_code_version_starters_set_is_the_newest_patchs():
+    """A new patch without a raised CASE_CODE_VERSION would leave new cases on the old path."""
+    assert CASE_CODE_VERSION == PATCH_VERSIONS[NEWEST_PATCH] == max(PATCH_VERSIONS.values())

@@ -2,6 +2,7 @@
 resumed and cancelled without losing or duplicating a case."""
 
 import asyncio
+import json
 import secrets
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
@@ -34,7 +35,7 @@ from stubs.serve import serving
 from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
 from worker import build_worker
 from workflows import search_attributes as sa
-from workflows.outgoing import OutgoingTransferWorkflow
+from workflows.outgoing import NEWEST_PATCH, OutgoingTransferWorkflow
 from workflows.wave import WaveWorkflow
 
 CASES = [make_case(case_id=f"W-{i:03d}", bsn=nth_bsn(100 + i), participation_end=date(2021, 3, 31)) for i in range(25)]
@@ -192,9 +193,11 @@ async def test_a_retried_start_step_counts_the_cases_its_lost_try_started_and_st
 
 
 async def test_a_case_a_wave_starts_is_found_at_once_and_upserts_only_before_it_waits(world):
-    """Started with its opening view (search attributes and memo), a case upserts nothing on its
-    way to the register; it publishes once, before its year's wait, what changed (a failed
-    attempt and a breach of 17e.1: the query of a 2021 leaver is made today, years late)."""
+    """Started with its opening view (search attributes and memo) and its code version, a case
+    records no patch marker (nor Temporal's TemporalChangeVersion upsert that goes with one) and
+    upserts nothing on its way to the register; it publishes once, before its year's wait, what
+    changed (a failed attempt and a breach of 17e.1: the query of a 2021 leaver is made today,
+    years late)."""
     await result_of(await start_wave(world.client))
     await world.env.sleep(timedelta(days=2))  # every case takes its first attempt
     handle = world.client.get_workflow_handle(case_workflow_id("PF-A", "W-000"))
@@ -208,10 +211,32 @@ async def test_a_case_a_wave_starts_is_found_at_once_and_upserts_only_before_it_
     ]
     memos = [event for event in history.events if event.HasField("workflow_properties_modified_event_attributes")]
     changed = {"WkpFailedAttempts", "WkpNextDue", "WkpNextDueArticle", "WkpDeadlineBreached", "WkpBreachedArticles"}
-    assert upserts == [{"TemporalChangeVersion"}, changed] and len(memos) == 1
+    markers = [event for event in history.events if event.HasField("marker_recorded_event_attributes")]
+    assert upserts == [changed] and len(memos) == 1 and markers == []
     shown = (await handle.describe()).typed_search_attributes
     assert shown.get(sa.FAILED_ATTEMPTS) == 1 and shown.get(sa.NEXT_DUE_ARTICLE) == "17e.2"
     assert shown.get(sa.BREACHED_ARTICLES) == ["17e.1"] and shown.get(sa.PHASE) == "awaiting_query"
+
+
+async def test_a_case_started_without_a_code_version_checks_the_newest_patch_once(world):
+    """An older starter (or a history from before versions were carried) sets no code version:
+    the case then records the newest patch's marker once, as before, and takes the same path."""
+    case = CASES[0]
+    handle = await world.client.start_workflow(
+        OutgoingTransferWorkflow.run,
+        OutgoingTransferInput(provider="PF-A", case=case),
+        id=case_workflow_id("PF-A", case.case_id),
+        task_queue="waves",
+    )
+    await world.env.sleep(timedelta(days=2))
+    history = await handle.fetch_history()
+    patches = [
+        event.marker_recorded_event_attributes.details["patch-data"].payloads[0].data
+        for event in history.events
+        if event.HasField("marker_recorded_event_attributes")
+    ]
+    assert [json.loads(data)["id"] for data in patches] == [NEWEST_PATCH]
+    assert (await handle.describe()).typed_search_attributes.get(sa.FAILED_ATTEMPTS) == 1
 
 
 async def test_a_wave_runs_on_workers_split_by_role(tmp_path, basis):
