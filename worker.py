@@ -13,6 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.transfer import TransferActivities
 from config.bytecode import keep_workflow_bytecode
+from config.sandbox_code import compile_sandbox_code_once
 from models.ids import register_task_queue, wave_task_queue
 from register_client.client import RATE_MARGIN
 from workflows.incoming import IncomingTransferWorkflow
@@ -25,6 +26,7 @@ WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow, WaveWorkflow]
 # The rulebook and models are deterministic and free of I/O (tests/test_layering.py), so the
 # sandbox may share them instead of re-importing them for every workflow run: a case that
 # continues-as-new each year starts many runs.
+compile_sandbox_code_once()  # every worker built from here, the bench's baseline too
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
         "models", "rules", "pydantic", "pydantic_core", "annotated_types"
