@@ -20,8 +20,9 @@ demo: setup
 	$(BIN)/wkp demo
 
 # Lint, import order, format and types first: CI fails on any of them before the suite runs.
+# The ten slowest tests are listed at the end: the suite aims to stay under ten minutes.
 test: setup browser check
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=10
 
 check: setup
 	$(BIN)/ruff check .
