@@ -9,6 +9,7 @@ is retryable, honouring Retry-After; a refusal of the request itself is not.
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import httpx
 from temporalio import activity
@@ -23,6 +24,7 @@ from models.bsn import mask_bsn
 from models.case import PensionCase
 from models.ledger import (
     ApplyIncoming,
+    AuditStep,
     LetterRequest,
     PaymentBooking,
     PaymentKind,
@@ -40,6 +42,9 @@ from models.steps import (
     LOOK_UP_THRESHOLD,
     PAY_BUYOUT,
     PAY_TRANSFER_VALUE,
+    PAYMENT_REJECTED,
+    PAYMENT_UNANSWERED,
+    PROVIDER_UNAVAILABLE,
     QUERY_PENSION_REGISTER,
     RECORD_STATUTORY_STEPS,
     SEND_LETTER,
@@ -146,7 +151,11 @@ class TransferActivities:
 
     @activity.defn(name=QUERY_PENSION_REGISTER)
     async def query_pension_register(self, query: RegisterQueryInput) -> RegisterAnswer:
-        """Besluit 17e.1/17e.2: where does the former participant accrue pension?"""
+        """Besluit 17e.1/17e.2: where does the former participant accrue pension? The case's
+        bookkeeping that rides along is written first, on every try: a query that waits for the
+        register's day to turn still leaves the case in the administration's reports."""
+        if query.progress is not None:
+            await self.write_progress(query.progress)
         await self.claim_register_query()
         as_of = query.as_of
         if query.clock_offset_s is not None:
@@ -257,23 +266,39 @@ class TransferActivities:
                 json=body,
                 headers={"Idempotency-Key": payment.idempotency_key},
             )
-        except (httpx.TimeoutException, httpx.TransportError) as error:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # The request never left: the provider cannot have taken it.
             raise ApplicationError(
-                f"provider unreachable: {error.__class__.__name__}", type="ProviderUnavailable"
+                f"provider unreachable: {error.__class__.__name__}", type=PROVIDER_UNAVAILABLE
             ) from None
-        if response.status_code >= 500 or response.status_code == 429:
+        except (httpx.TimeoutException, httpx.TransportError) as error:
+            # Sent, but the answer was lost: the provider may have taken it (the case asks again
+            # under the same key, workflows.outgoing.send_payment).
             raise ApplicationError(
-                f"{payment.receiving_provider} answered {response.status_code}", type="ProviderUnavailable"
+                f"provider did not answer: {error.__class__.__name__}", type=PAYMENT_UNANSWERED
+            ) from None
+        if response.status_code in (429, 503):
+            raise ApplicationError(
+                f"{payment.receiving_provider} answered {response.status_code}", type=PROVIDER_UNAVAILABLE
+            )
+        if response.status_code >= 500:  # a gateway's 502/504 or a 500 says nothing of the payment
+            raise ApplicationError(
+                f"{payment.receiving_provider} answered {response.status_code}", type=PAYMENT_UNANSWERED
             )
         if response.status_code >= 400:
             raise ApplicationError(
                 # Never the body: a remote answer can echo personal data into logs and histories.
                 f"{payment.receiving_provider} refused the request ({response.status_code})",
-                type="PaymentRejected",
+                type=PAYMENT_REJECTED,
                 non_retryable=True,
             )
         result = response.json()
+        # The case's steps that led here (its register answer, the 17e.7 calculation) are written
+        # with the answer: with the booking in one transaction, or alone after a refusal. A try
+        # that fails leaves them with the case, which writes them with its next step.
+        progress = payment.progress or CaseProgress(steps=[])
         if result["status"] != "accepted":
+            await self.write_progress(progress)
             log.info("transfer refused by receiving provider", provider=payment.receiving_provider)
             metrics.payment("transfer", "refused")
             return PaymentOutcome(accepted=False, reason=result.get("reason"))
@@ -285,8 +310,11 @@ class TransferActivities:
                 counterparty=payment.receiving_provider,
                 amount=payment.amount,
                 transfer_date=payment.transfer_date,
-            )
+            ),
+            progress.steps,
+            kept_statements(progress),
         )
+        steps_recorded(progress.steps)
         log.info(
             "transfer value paid",
             provider=payment.receiving_provider,
@@ -314,13 +342,12 @@ class TransferActivities:
     @activity.defn(name=RECORD_STATUTORY_STEPS)
     async def record_statutory_steps(self, progress: CaseProgress) -> None:
         """The audit log and the case's reporting row, in one transaction; repeats change nothing."""
-        statements = [(kept.case_id, kept.transfer_date, kept.statement) for kept in progress.statements]
-        await self.admin.record_progress(progress.steps, progress.projection, statements)
-        metrics.statutory_steps_recorded(progress.steps)
-        for step in progress.steps:
-            get_logger(subject=step.subject_id, article=step.article).info(
-                step.step, due=str(step.due), actual=str(step.actual)
-            )
+        await self.write_progress(progress)
+
+    async def write_progress(self, progress: CaseProgress) -> None:
+        """A case's bookkeeping, by its own step or riding along with an outside call."""
+        await self.admin.record_progress(progress.steps, progress.projection, kept_statements(progress))
+        steps_recorded(progress.steps)
 
     @activity.defn(name=SEND_LETTER)
     async def send_letter_to_participant(self, letter: LetterRequest) -> None:
@@ -377,3 +404,16 @@ class TransferActivities:
     async def count_settled_cases(self, request: SettledCount) -> int:
         """A wave's back-pressure: how many of the cases it handled are settled."""
         return await self.admin.wave_settled(request.wave_id, request.through)
+
+
+def kept_statements(progress: CaseProgress) -> list[tuple[str, date, dict[str, Any]]]:
+    return [(kept.case_id, kept.transfer_date, kept.statement) for kept in progress.statements]
+
+
+def steps_recorded(steps: list[AuditStep]) -> None:
+    """Counted and logged once written (a repeat is counted again, as Prometheus counts tries)."""
+    metrics.statutory_steps_recorded(steps)
+    for step in steps:
+        get_logger(subject=step.subject_id, article=step.article).info(
+            step.step, due=str(step.due), actual=str(step.actual)
+        )

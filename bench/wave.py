@@ -30,6 +30,7 @@ import urllib.request
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
@@ -97,12 +98,20 @@ class CpuMeter:
         self.server = dev_server_pid()
         self.start = (cpu_seconds(self.server), cpu_seconds(os.getpid()))
 
-    def stop(self, workers: list[subprocess.Popen]) -> dict[str, float]:
+    def stop(self, workers: list[subprocess.Popen]) -> dict[str, Any]:
+        """`workers` as `fleet` started them: each role's processes together, in ROLES order."""
+        used = [cpu_seconds(worker.pid) for worker in workers]
+        per_role = len(workers) // len(ROLES)
         return {
             "server_cpu": cpu_seconds(self.server) - self.start[0],
             "bench_cpu": cpu_seconds(os.getpid()) - self.start[1],
-            "workers_cpu": sum(cpu_seconds(worker.pid) for worker in workers),
+            "workers_cpu": sum(used),
+            "role_cpu": {role: sum(used[i * per_role : (i + 1) * per_role]) for i, role in enumerate(ROLES)},
         }
+
+
+def roles_cpu(role_cpu: dict[str, float], n: int) -> str:
+    return ", ".join(f"{role} {seconds / n * 1000:.0f}" for role, seconds in role_cpu.items())
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -275,6 +284,11 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
         activities = sum(1 for event in history.events if event.HasField("activity_task_scheduled_event_attributes"))
         kinds = Counter(EventType.Name(event.event_type).removeprefix("EVENT_TYPE_") for event in history.events)
         print("\n  events of one case:", len(history.events), dict(kinds))
+        sizes: Counter[str] = Counter()
+        for event in history.events:
+            sizes[EventType.Name(event.event_type).removeprefix("EVENT_TYPE_")] += event.ByteSize()
+        biggest = ", ".join(f"{kind} {size / 1024:.1f}" for kind, size in sizes.most_common(4))
+        print(f"  its history: {sum(sizes.values()) / 1024:.1f} KiB (most in KiB: {biggest})")
         answered = register_app.state.stats.answered_at
         per_second = Counter(int(t - answered[0]) for t in answered)
         statuses = Counter(entry.status for entry in providers_app.state.ledger)
@@ -401,7 +415,7 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None
     for name, run in runs:
         print(
             f"{name}: CPU per case: dev server {run['server_cpu'] / args.n * 1000:.0f} ms, "
-            f"workers {run['workers_cpu'] / args.n * 1000:.0f} ms, "
+            f"workers {run['workers_cpu'] / args.n * 1000:.0f} ms ({roles_cpu(run['role_cpu'], args.n)}), "
             f"bench process (stubs, starts, polling) {run['bench_cpu'] / args.n * 1000:.0f} ms"
         )
     steps = ", ".join(f"{step} {ms:.0f} ms" for step, ms in cases["steps_ms"].items())

@@ -347,9 +347,17 @@ class Administration:
 
     # -- money -----------------------------------------------------------------------------
 
-    async def book_payment(self, booking: PaymentBooking) -> BookedPayment:
+    async def book_payment(
+        self,
+        booking: PaymentBooking,
+        steps: Sequence[AuditStep] = (),
+        statements: Sequence[tuple[str, date, dict[str, Any]]] = (),
+    ) -> BookedPayment:
+        """Book a payment once per key, with the case's steps and calculations that led to it
+        (`record_progress`) in the same transaction."""
         values = booking.model_dump(exclude={"idempotency_key"})
         async with self.transaction() as session:
+            await self._write_progress(session, steps, None, statements)
             row, created = await self._insert_once(session, Payment, booking.idempotency_key, values)
         booked = self._payment(row, created)
         if PaymentBooking.model_validate(booked.model_dump(exclude={"id", "created"})) != booking:
@@ -581,14 +589,23 @@ class Administration:
         """Audit steps, the case's reporting row and its new 17e.7 calculations (case id,
         transfer date, statement) in one transaction (one round trip per cycle)."""
         async with self.transaction() as session:
-            await self._insert_all_once(session, AuditEntry, [self._audit_values(step) for step in steps])
-            if projection is not None:
-                await session.execute(self._upsert_projection(projection))
-            await self._insert_all_once(
-                session,
-                CalculationStatement,
-                [self._statement_values(*statement) for statement in statements],
-            )
+            await self._write_progress(session, steps, projection, statements)
+
+    async def _write_progress(
+        self,
+        session: AsyncSession,
+        steps: Sequence[AuditStep],
+        projection: CaseProjection | None,
+        statements: Sequence[tuple[str, date, dict[str, Any]]],
+    ) -> None:
+        await self._insert_all_once(session, AuditEntry, [self._audit_values(step) for step in steps])
+        if projection is not None:
+            await session.execute(self._upsert_projection(projection))
+        await self._insert_all_once(
+            session,
+            CalculationStatement,
+            [self._statement_values(*statement) for statement in statements],
+        )
 
     async def audit_trail(self, subject_id: str) -> list[AuditStep]:
         return await self.audit_steps_of([subject_id])

@@ -9,6 +9,8 @@ from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributePair, TypedSearchAttributes
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.search_attributes as sa
+    import workflows.steps as steps
     from models import ids
     from models.events import CaseEvent, EventType
     from models.ledger import AuditStep, CaseProjection
@@ -17,8 +19,6 @@ with workflow.unsafe.imports_passed_through():
     from rules.buyout import counted_failures
     from rules.regime import Regime, first_query_article, first_query_due, regime_for
     from rules.transfer_value import TransferValueStatement
-    from workflows import search_attributes as sa
-    from workflows import steps
     from workflows.legal_clock import LegalClock
 
 
@@ -30,6 +30,9 @@ class Book:
         self.events = events
         self.unrecorded: list[AuditStep] = []
         self.unkept: list[KeptStatement] = []
+        # The reporting row is due with the next write (a new case's: written before it waits,
+        # or with its first register query when that is made at once).
+        self.projection_owed = False
 
     def record(self, event: CaseEvent, **audit_only: str | None) -> None:
         """Add a statutory step; it reaches the audit log at the next flush, with `audit_only`
@@ -72,6 +75,8 @@ class Book:
             return
         progress = CaseProgress(steps=self.unrecorded, projection=projection, statements=self.unkept)
         self.unrecorded, self.unkept = [], []
+        if projection is not None:
+            self.projection_owed = False
         await steps.record_statutory_steps(progress)
 
 
@@ -98,10 +103,32 @@ class CaseBook(Book):
         """Before a long wait: publish, and write the reporting row only when steps are pending;
         True when it wrote (a step: time passed, and a report may have come in meanwhile)."""
         self.publish()
-        if not self.unrecorded:
+        if not self.unrecorded and not self.projection_owed:
             return False
         await self.write(self.projection())
         return True
+
+    def owe_projection(self) -> None:
+        self.projection_owed = True
+
+    def pending(self) -> CaseProgress | None:
+        """What an outside call writes before it acts (the buffered steps and calculations, and
+        the reporting row when owed), kept in the buffers until `written` says the call
+        succeeded; None when nothing waits. Saves the case an activity of its own (issue 14)."""
+        projection = self.projection() if self.projection_owed else None
+        if not self.unrecorded and projection is None:
+            return None
+        return CaseProgress(steps=list(self.unrecorded), projection=projection, statements=list(self.unkept))
+
+    def written(self, progress: CaseProgress | None) -> None:
+        """The call that carried `progress` succeeded: drop what it wrote. Steps noted while it
+        ran (an update's consent, a report) came after it and stay."""
+        if progress is None:
+            return
+        del self.unrecorded[: len(progress.steps)]
+        del self.unkept[: len(progress.statements)]
+        if progress.projection is not None:
+            self.projection_owed = False
 
     def failed_attempts(self) -> int:
         return len(counted_failures(self.state.failure_dates))

@@ -5,12 +5,12 @@ One workflow per incoming transfer, id `models.ids.incoming_workflow_id`."""
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.steps as steps  # not `from workflows import`: see workflows/outgoing.py
     from models import ids
     from models.events import CaseEvent, EventType, Outcome
     from models.ledger import LetterKind, LetterRequest, ReceiptBooking
     from models.transfer import IncomingResult, IncomingTransferInput
     from rules.calendar import LegalCalendar
-    from workflows import steps
     from workflows.bookkeeping import Book
     from workflows.legal_clock import LegalClock
 

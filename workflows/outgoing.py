@@ -19,6 +19,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    import workflows.steps as steps  # not `from workflows import`: the sandbox would load it anew each run
     from models import ids
     from models.afkoopvoet import AfkoopvoetAnswer
     from models.case import PensionCase
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from models.ledger import AuditStep, LetterKind, LetterRequest
     from models.register import RegisterAnswer, RegisterAnswerKind
     from models.reports import CaseReport, ReportKind, RequestKind
+    from models.steps import PaymentOrder, PaymentOutcome
     from models.transfer import (
         CASE_CODE_VERSION,
         CaseResult,
@@ -44,11 +46,11 @@ with workflow.unsafe.imports_passed_through():
     from rules.suspension import SuspensionCheck
     from rules.thresholds import MissingThreshold, ThresholdTable
     from rules.transfer_value import TransferValueStatement
-    from workflows import steps
     from workflows.bookkeeping import CaseBook
     from workflows.legal_clock import LegalClock
 
 PAYMENT_TERM_WORKING_DAYS = 10  # Besluit 17e.4
+
 
 # Continue-as-new between yearly cycles, after this many (or sooner when Temporal suggests it),
 # so that a case's history stays small over its decades: a run holds some 60 events at most.
@@ -72,12 +74,20 @@ LISTENING = "cases-listen"
 # work per case (issue 14). Histories recorded before replay the old path.
 PUBLISH_BEFORE_WAITS = "publish-before-waits"
 
+# The case's bookkeeping rides along with its outside calls: the register query writes what came
+# before it (a new case's reporting row included, when the query is made at once) and the payment
+# writes the answer and the 17e.7 calculation in the booking's transaction, where each had been an
+# activity of its own (issue 14: two activities, six history events and two transactions per
+# case). A payment whose answer was lost (a timeout, a crash between the provider's yes and the
+# booking) is asked again with its own key, never made anew with a new one.
+PROGRESS_WITH_CALLS = "progress-with-calls"
+
 # The newest patch implies every older one. A run whose input carries a code version
 # (models.transfer.CASE_CODE_VERSION) takes each patch from the version it came with without
 # checking a marker; the patches from before versions were carried came with version 1. A new
 # patch gets the next version here, and CASE_CODE_VERSION follows.
-PATCH_VERSIONS = {PUBLISH_BEFORE_WAITS: 1}
-NEWEST_PATCH = PUBLISH_BEFORE_WAITS
+PATCH_VERSIONS = {PUBLISH_BEFORE_WAITS: 1, PROGRESS_WITH_CALLS: 2}
+NEWEST_PATCH = PROGRESS_WITH_CALLS
 
 REPORT_ARTICLE = {ReportKind.DEATH_DATE: "8", ReportKind.PENSION_DATE: "8", ReportKind.REQUEST: "8"}
 
@@ -111,7 +121,7 @@ class OutgoingTransferWorkflow:
         self.planned: WavePlanned | None = None
         # Set by `run` (a patch): False while replaying a history recorded before cases listened.
         self.listens = False
-        self.current = False  # set by `run`: the run is on the newest code (PUBLISH_BEFORE_WAITS)
+        self.version = 0  # set by `run`: the newest patch version this run takes (PATCH_VERSIONS)
         self.news = False  # a report arrived: a listening wait wakes and plans again
         self.offer_article = "66"
 
@@ -243,8 +253,9 @@ class OutgoingTransferWorkflow:
         # Temporal's own TemporalChangeVersion search attribute, a visibility write per case. A
         # case started without a version checks the newest patch, which implies the ones before
         # it; older histories replay along the paths they took.
-        self.current = self.book.lazy = self.since(NEWEST_PATCH)
-        if self.current:
+        self.version = self.version_taken()
+        self.book.lazy = self.since(PUBLISH_BEFORE_WAITS)
+        if self.book.lazy:
             self.book.adopt_opening_view()  # a wave's start, or the run before continue-as-new
         self.listens = self.since(LISTENING)
         if not self.listens:
@@ -262,12 +273,23 @@ class OutgoingTransferWorkflow:
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.result()
 
+    def version_taken(self) -> int:
+        """The newest patch version this run takes: the code version its input carries, or a
+        newer patch's when its marker says so (a replay) or it runs it first (a new run started
+        without a version records the newest patch's marker, and only that one). Each patch
+        implies the ones before it."""
+        for patch, version in sorted(PATCH_VERSIONS.items(), key=lambda item: -item[1]):
+            if version <= self.data.code_version:
+                break
+            if workflow.patched(patch):
+                return version
+        return self.data.code_version
+
     def since(self, patch: str) -> bool:
         """Whether this run takes the path a patch introduced: without a marker when the run's
-        input carries a code version that has it or the newest patch holds, else as the recorded
-        history says (a new run without a version records the marker)."""
-        carried = self.data.code_version >= PATCH_VERSIONS.get(patch, 1)
-        return carried or self.current or workflow.patched(patch)
+        version has it (patches from before versions were carried came with version 1), else as
+        the recorded history says."""
+        return self.version >= PATCH_VERSIONS.get(patch, 1) or workflow.patched(patch)
 
     async def lifecycle(self, data: OutgoingTransferInput) -> CaseResult:
         state = self.state
@@ -276,7 +298,7 @@ class OutgoingTransferWorkflow:
             workflow.metric_meter().create_counter("wkp_cases_started", "cases started").add(1)
             if await self.begin() is not None:
                 return self.result()
-            await self.book.flush(with_projection=True)  # a new case is visible in reports at once
+            await self.make_visible()
         for _cycle in range(CYCLES_PER_RUN):
             assert state.next_query and state.next_query_due and state.next_query_article
             state.set_due(state.next_query_due, state.next_query_article)
@@ -305,6 +327,16 @@ class OutgoingTransferWorkflow:
             await workflow.wait_condition(workflow.all_handlers_finished)
         # The next run is a new history: it takes the newest paths, as a patch check there would.
         workflow.continue_as_new(self.data.model_copy(update={"carry": state, "code_version": CASE_CODE_VERSION}))
+
+    async def make_visible(self) -> None:
+        """A new case is in the administration's reports at once: its reporting row goes with its
+        first write, which is its first register query when that is made now, else before it
+        waits."""
+        if self.since(PROGRESS_WITH_CALLS):
+            self.book.publish()
+            self.book.owe_projection()
+        else:
+            await self.book.flush(with_projection=True)
 
     async def begin(self) -> Outcome | None:
         """Eligibility (PW 55.6, 70a), the letters due first, and the first query's date.
@@ -384,14 +416,21 @@ class OutgoingTransferWorkflow:
         when the case closed, None when the attempt failed and the case goes on."""
         while True:
             self.state.phase = Phase.AWAITING_QUERY
-            await self.book.flush()
+            progress = None
+            if self.since(PROGRESS_WITH_CALLS):
+                self.book.publish()
+                progress = self.book.pending()
+            else:
+                await self.book.flush()
             answer = await steps.query_pension_register(
                 self.case.case_id,
                 self.case.bsn,
                 self.clock.today(),
                 self.data.legal.clock_offset_s,
+                progress,
                 summary=f"{article} register query due {due}",
             )
+            self.book.written(progress)
             # Dated the day the answer arrived: after an outage or a used-up daily quota, later.
             today = self.clock.today()
             self.book.record(
@@ -457,26 +496,21 @@ class OutgoingTransferWorkflow:
             )
             self.book.keep(statement)
             self.state.payment_tries += 1
-            await self.book.flush(publish=not self.book.lazy)
-            try:
-                outcome = await steps.pay_transfer_value(
-                    self.state.payment_tries,
-                    case_id=self.case.case_id,
-                    from_provider=self.data.provider,
+            paid = await self.send_payment(
+                PaymentOrder(
                     receiving_provider=provider,
                     client_number=answer.client_number or "",
-                    bsn=self.case.bsn,
-                    birth_date=self.case.birth_date,
                     amount=statement.value,
                     transfer_date=pay_on,
-                    summary=f"17e.4 pay {provider} EUR {statement.value} by {due}",
+                    due=due,
                 )
-            except ActivityError:
-                # The receiving provider is unreachable: try again on the next working day, with
-                # a new transfer date and value (and so a new idempotency key).
-                pay_on = self.calendar.add_working_days(pay_on, 1)
-                continue
-            break
+            )
+            if paid is not None:
+                outcome = paid
+                break
+            # The receiving provider did not take it (down, or busy): try again on the next
+            # working day, with a new transfer date and value (and so a new idempotency key).
+            pay_on = self.calendar.add_working_days(pay_on, 1)
         if not outcome.accepted:
             return await self.failed(pay_on, "refused", provider, attempt_date=answer_date)
         self.book.record(
@@ -492,6 +526,43 @@ class OutgoingTransferWorkflow:
         )
         self.breach_if_late(pay_on, due, "17e.4")
         return await self.close(Outcome.TRANSFERRED)
+
+    async def send_payment(self, order: PaymentOrder) -> PaymentOutcome | None:
+        """One payment under one idempotency key, carrying the steps that led to it (written
+        with the provider's answer). None when the provider did not take it. When its answer was
+        lost on the way (a timeout, a crash between its yes and the booking, the administration
+        down) it may have taken it: the same payment is sent again, with the same key, on the next
+        working day, until the provider answers (it answers a repeated key with its first result).
+        So money never moves twice."""
+        rides_along = self.since(PROGRESS_WITH_CALLS)
+        if not rides_along:
+            await self.book.flush(publish=not self.book.lazy)
+        while True:
+            progress = self.book.pending() if rides_along else None
+            try:
+                outcome = await steps.pay_transfer_value(
+                    self.state.payment_tries,
+                    case_id=self.case.case_id,
+                    from_provider=self.data.provider,
+                    receiving_provider=order.receiving_provider,
+                    client_number=order.client_number,
+                    bsn=self.case.bsn,
+                    birth_date=self.case.birth_date,
+                    amount=order.amount,
+                    transfer_date=order.transfer_date,
+                    progress=progress,
+                    summary=f"17e.4 pay {order.receiving_provider} EUR {order.amount} by {order.due}",
+                )
+            except ActivityError as error:
+                if not rides_along or steps.payment_not_taken(error):
+                    return None
+                ask_on = self.calendar.add_working_days(self.clock.today(), 1)
+                await self.clock.sleep_until(
+                    ask_on, f"17e.4 ask {order.receiving_provider} again about the payment of {order.transfer_date}"
+                )
+                continue
+            self.book.written(progress)
+            return outcome
 
     async def failed(
         self, today: date, reason: str, provider: str | None, attempt_date: date | None = None

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from models import ids
@@ -29,6 +30,8 @@ with workflow.unsafe.imports_passed_through():
         LOOK_UP_THRESHOLD,
         PAY_BUYOUT,
         PAY_TRANSFER_VALUE,
+        PAYMENT_REJECTED,
+        PROVIDER_UNAVAILABLE,
         QUERY_PENSION_REGISTER,
         RECORD_STATUTORY_STEPS,
         SEND_LETTER,
@@ -64,6 +67,9 @@ STEP_TIMEOUT = timedelta(seconds=10)
 PAYMENT_TIMEOUT = timedelta(seconds=20)
 PAGE_TIMEOUT = timedelta(seconds=60)
 
+# The failure types of pay_transfer_value that mean the provider did not take the payment.
+PAYMENT_NOT_TAKEN = frozenset({PROVIDER_UNAVAILABLE, PAYMENT_REJECTED})
+
 # Ordinary steps: retry for as long as it takes (a register outage delays cases, loses none).
 PATIENT = RetryPolicy(
     initial_interval=timedelta(seconds=2), backoff_coefficient=2.0, maximum_interval=timedelta(minutes=10)
@@ -82,13 +88,14 @@ def _workflow_id() -> str:
 
 
 async def query_pension_register(
-    case_id: str, bsn: Bsn, as_of: LegalDate, clock_offset_s: float, summary: str
+    case_id: str, bsn: Bsn, as_of: LegalDate, clock_offset_s: float, progress: CaseProgress | None, summary: str
 ) -> RegisterAnswer:
     """17e.1/17e.2/56.2/17f.3, on the register's own task queue (its agreed rate holds there).
-    Each try asks as of its own legal day (an outage or a used-up quota delays the query)."""
+    Each try asks as of its own legal day (an outage or a used-up quota delays the query).
+    `progress`: the case's bookkeeping, written first."""
     return await workflow.execute_activity(
         QUERY_PENSION_REGISTER,
-        RegisterQueryInput(case_id=case_id, bsn=bsn, as_of=as_of, clock_offset_s=clock_offset_s),
+        RegisterQueryInput(case_id=case_id, bsn=bsn, as_of=as_of, clock_offset_s=clock_offset_s, progress=progress),
         task_queue=ids.register_task_queue(workflow.info().task_queue),
         # Time to wait for a turn under the register's rate limit is not counted as failing.
         schedule_to_start_timeout=None,
@@ -148,9 +155,12 @@ async def pay_transfer_value(
     amount: Money,
     transfer_date: LegalDate,
     summary: str,
+    progress: CaseProgress | None = None,
 ) -> PaymentOutcome:
     """17e.4. A few tries only: a provider that stays down makes the workflow pick the next
-    working day, with a new value and so a new idempotency key (one per try)."""
+    working day, with a new value and so a new idempotency key (one per try); a payment whose
+    answer was lost is sent again under its own key (`payment_not_taken`). `progress`: the
+    case's bookkeeping, written with the provider's answer (with the booking when it accepts)."""
     return await workflow.execute_activity(
         PAY_TRANSFER_VALUE,
         PayTransferInput(
@@ -163,12 +173,21 @@ async def pay_transfer_value(
             birth_date=birth_date,
             amount=amount,
             transfer_date=transfer_date,
+            progress=progress,
         ),
         result_type=PaymentOutcome,
         start_to_close_timeout=PAYMENT_TIMEOUT,
         retry_policy=PAYMENT_TRIES,
         summary=summary,
     )
+
+
+def payment_not_taken(error: ActivityError) -> bool:
+    """Whether a payment's last try ended in an answer that the provider did not take it (down,
+    busy, or refusing the request itself). Anything else (a timeout, a transport error after the
+    request went out, a failure after the provider's answer) leaves open that it did."""
+    cause = error.cause
+    return isinstance(cause, ApplicationError) and cause.type in PAYMENT_NOT_TAKEN
 
 
 async def look_up_afkoopvoet(on: LegalDate, age: int, summary: str) -> AfkoopvoetAnswer:

@@ -25,11 +25,11 @@ from temporalio.workflow import ParentClosePolicy
 with workflow.unsafe.imports_passed_through():
     from temporalio.common import WorkflowIDReusePolicy
 
+    import workflows.steps as steps  # not `from workflows import`: see workflows/outgoing.py
     from models.case import PensionCase
     from models.ids import case_workflow_id
     from models.transfer import OutgoingTransferInput, WavePlanned
     from models.wave import WaveInput, WaveProgress
-    from workflows import steps
     from workflows.outgoing import OutgoingTransferWorkflow
 
 # How soon a wave at its bound counts its settled cases again: at once when cases settle in

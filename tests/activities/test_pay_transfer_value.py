@@ -1,0 +1,128 @@
+"""How a payment's try ends tells the case whether the provider may have taken it: only an answer
+that it did not (unreachable before the request left, 429/503, a refused request) lets the case
+pay anew with a new key; a lost answer makes it ask again under the same key. The case's steps
+that led to the payment are written with the provider's answer, in the booking's transaction."""
+
+import secrets
+from datetime import date
+from decimal import Decimal
+
+import httpx
+import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
+
+from activities.transfer import TransferActivities
+from models.ledger import AuditStep
+from models.steps import (
+    PAYMENT_REJECTED,
+    PAYMENT_UNANSWERED,
+    PROVIDER_UNAVAILABLE,
+    CaseProgress,
+    PayTransferInput,
+)
+from store.bsn_protection import BsnProtector
+from store.database import make_async_engine, migrate
+from store.repository import Administration
+from tests.conftest import make_case, nth_bsn
+from workflows.steps import PAYMENT_NOT_TAKEN
+
+STEP = AuditStep(
+    idempotency_key="wkp-out-PF-A-P-1/event-1",
+    subject_id="P-1",
+    step="register_query",
+    article="17e.1",
+    due=date(2022, 3, 31),
+    actual=date(2022, 4, 4),
+    details={"provider": "PF-B"},
+)
+PAYMENT = PayTransferInput(
+    idempotency_key="wkp-out-PF-A-P-1/transfer-1",
+    case_id="P-1",
+    from_provider="PF-A",
+    receiving_provider="PF-B",
+    client_number="",
+    bsn=nth_bsn(1),
+    birth_date=date(1980, 1, 1),
+    amount=Decimal("123.45"),
+    transfer_date=date(2022, 4, 4),
+    progress=CaseProgress(steps=[STEP]),
+)
+
+
+def answer(status: int):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json={"status": "accepted", "receipt_id": "R-1"})
+
+    return handler
+
+
+def fail_with(error: type[httpx.TransportError]):
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error("simulated", request=request)
+
+    return handler
+
+
+@pytest.fixture
+async def admin(tmp_path):
+    url = f"sqlite:///{tmp_path / 'administration.db'}"
+    migrate(url)
+    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    await admin.add_case(make_case(case_id="P-1", bsn=PAYMENT.bsn))  # a payment is booked on its case
+    yield admin
+    await admin.engine.dispose()
+
+
+def paying_through(admin: Administration, basis, handler) -> TransferActivities:
+    activities = TransferActivities(admin, register=None, providers_url="http://provider.test", basis=basis)
+    activities.providers = httpx.AsyncClient(base_url="http://provider.test", transport=httpx.MockTransport(handler))
+    return activities
+
+
+@pytest.mark.parametrize(
+    ("handler", "kind"),
+    [
+        (fail_with(httpx.ConnectError), PROVIDER_UNAVAILABLE),
+        (fail_with(httpx.ConnectTimeout), PROVIDER_UNAVAILABLE),
+        (answer(503), PROVIDER_UNAVAILABLE),
+        (answer(429), PROVIDER_UNAVAILABLE),
+        (answer(404), PAYMENT_REJECTED),
+        (answer(422), PAYMENT_REJECTED),
+        (fail_with(httpx.ReadTimeout), PAYMENT_UNANSWERED),
+        (fail_with(httpx.RemoteProtocolError), PAYMENT_UNANSWERED),
+        (answer(500), PAYMENT_UNANSWERED),
+        (answer(504), PAYMENT_UNANSWERED),
+    ],
+    ids=["connect", "connect-timeout", "503", "429", "404", "422", "read-timeout", "cut-off", "500", "504"],
+)
+async def test_a_failed_try_says_whether_the_provider_may_have_taken_the_payment(admin, basis, handler, kind):
+    activities = paying_through(admin, basis, handler)
+    with pytest.raises(ApplicationError) as raised:
+        await ActivityEnvironment().run(activities.pay_transfer_value, PAYMENT)
+    assert raised.value.type == kind
+    assert (kind in PAYMENT_NOT_TAKEN) is (kind != PAYMENT_UNANSWERED)
+    assert PAYMENT.bsn not in str(raised.value)
+    # Nothing is written by a failed try: the case keeps the steps and writes them next.
+    assert await admin.audit_trail("P-1") == []
+    assert await admin.payments_for_case("P-1") == []
+
+
+async def test_a_refused_payment_writes_the_steps_that_led_to_it_and_books_nothing(admin, basis):
+    def refuse(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"status": "refused", "reason": "no small pensions"})
+
+    outcome = await ActivityEnvironment().run(paying_through(admin, basis, refuse).pay_transfer_value, PAYMENT)
+    assert not outcome.accepted
+    assert [step.step for step in await admin.audit_trail("P-1")] == ["register_query"]
+    assert await admin.payments_for_case("P-1") == []
+
+
+async def test_an_accepted_payment_is_booked_once_with_the_steps_that_led_to_it_however_often_it_is_sent(admin, basis):
+    activities = paying_through(admin, basis, answer(200))
+    for _ in range(2):  # a retry after a lost completion sends the same input again
+        outcome = await ActivityEnvironment().run(activities.pay_transfer_value, PAYMENT)
+        assert outcome.accepted
+    assert [step.step for step in await admin.audit_trail("P-1")] == ["register_query"]
+    [booked] = await admin.payments_for_case("P-1")
+    assert (booked.amount, booked.transfer_date) == (Decimal("123.45"), date(2022, 4, 4))
