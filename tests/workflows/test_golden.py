@@ -13,7 +13,7 @@ from models.ids import case_workflow_id, incoming_workflow_id
 from tests.conftest import TEST_CONVERTER
 
 FOLDER = Path(__file__).resolve().parents[1] / "golden"
-GOLDEN = sorted(FOLDER.rglob("*.json"))  # the first recordings, v2/ and v3/ (the current code's)
+GOLDEN = sorted(FOLDER.rglob("*.json"))  # the first recordings, v2/ to v4/, and v5/ (the current code's)
 PATHS = {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)} | {
     incoming_workflow_id("PF-A", "IN-1"),
     incoming_workflow_id("PF-A", "IN-2"),
@@ -24,10 +24,11 @@ def test_there_is_a_golden_history_for_every_path():
     assert PATHS <= {path.stem for path in FOLDER.glob("*.json")}
     # before cases listened: the same paths, and a case that waited for its threshold
     assert PATHS | {case_workflow_id("PF-A", "T-1")} <= {path.stem for path in (FOLDER / "v2").glob("*.json")}
-    # the current code (v4; v3 the same scenarios recorded before cases published only before
-    # waits): every path again (incoming ones under the inbound door's ids), and the listening
+    # the current code (v5; v4 the same scenarios recorded by code version 1, before cases carried
+    # their bookkeeping with their outside calls; v3 before cases published only before waits):
+    # every path again (incoming ones under the inbound door's ids), and the listening
     # cases: each report kind, PW 66.1 and PW 220b
-    for current in (FOLDER / "v3", FOLDER / "v4"):
+    for current in (FOLDER / "v3", FOLDER / "v4", FOLDER / "v5"):
         assert_current_recordings(current)
 
 
