@@ -2,6 +2,7 @@ import base64
 import secrets
 import uuid
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -114,6 +115,13 @@ def bsn_key() -> bytes:
 @pytest.fixture
 def bsn_key_b64(bsn_key) -> str:
     return base64.b64encode(bsn_key).decode()
+
+
+def sqlite_administration(folder: Path, key: bytes | None = None) -> Administration:
+    """A migrated SQLite administration in `folder`, BSNs sealed with `key` (a fresh one if None)."""
+    url = f"sqlite:///{folder / 'administration.db'}"
+    migrate(url)
+    return Administration(make_async_engine(url), BsnProtector(key or secrets.token_bytes(32)))
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ that it did not (unreachable before the request left, 429/503, a refused request
 pay anew with a new key; a lost answer makes it ask again under the same key. The case's steps
 that led to the payment are written with the provider's answer, in the booking's transaction."""
 
-import secrets
 from datetime import date
 from decimal import Decimal
 
@@ -21,10 +20,8 @@ from models.steps import (
     CaseProgress,
     PayTransferInput,
 )
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
 from store.repository import Administration
-from tests.conftest import make_case, nth_bsn
+from tests.conftest import make_case, nth_bsn, sqlite_administration
 from workflows.steps import PAYMENT_NOT_TAKEN
 
 STEP = AuditStep(
@@ -66,9 +63,7 @@ def fail_with(error: type[httpx.TransportError]):
 
 @pytest.fixture
 async def admin(tmp_path):
-    url = f"sqlite:///{tmp_path / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    admin = sqlite_administration(tmp_path)
     await admin.add_case(make_case(case_id="P-1", bsn=PAYMENT.bsn))  # a payment is booked on its case
     yield admin
     await admin.engine.dispose()

@@ -7,11 +7,8 @@ from sqlalchemy import func, select
 
 from rules.scenario import validate_scenario
 from sim import SimulationOptions, simulate
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
-from store.repository import Administration
 from store.schema import InboundDelivery, Receipt
-from tests.conftest import TEST_CONVERTER, nth_bsn
+from tests.conftest import TEST_CONVERTER, nth_bsn, sqlite_administration
 
 SCENARIO = {
     "name": "incoming-through-the-door",
@@ -53,9 +50,7 @@ SCENARIO = {
 
 
 async def test_incoming_transfers_come_through_the_door_and_use_the_known_pension_date(basis, tmp_path):
-    url = f"sqlite:///{tmp_path / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(b"d" * 32))
+    admin = sqlite_administration(tmp_path, b"d" * 32)
     try:
         run = await simulate(
             validate_scenario(SCENARIO), basis, SimulationOptions(converter=TEST_CONVERTER, administration=admin)

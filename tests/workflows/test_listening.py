@@ -16,10 +16,7 @@ from models.steps import PAY_BUYOUT, PayBuyoutInput
 from rules.calendar import add_months
 from rules.scenario import validate_scenario
 from sim import SimulationOptions, simulate
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
-from store.repository import Administration
-from tests.conftest import TEST_CONVERTER, nth_bsn
+from tests.conftest import TEST_CONVERTER, nth_bsn, sqlite_administration
 from worker import WORKFLOWS
 
 FACTOR = Decimal("11.5")  # the scenario's afkoopvoet, flat, from 2019-01-01 on
@@ -132,9 +129,7 @@ class CrashAfterBooking(TransferActivities):
 
 @pytest.fixture(scope="module")
 async def simulated(basis, tmp_path_factory):
-    url = f"sqlite:///{tmp_path_factory.mktemp('listening') / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(b"k" * 32))
+    admin = sqlite_administration(tmp_path_factory.mktemp("listening"), b"k" * 32)
     options = SimulationOptions(
         converter=TEST_CONVERTER, keep_histories=True, administration=admin, activities=CrashAfterBooking
     )

@@ -3,7 +3,6 @@ changed, a one-line memo, and histories that hold no BSN or birth date in clear 
 through the codec server only with a token."""
 
 import asyncio
-import secrets
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -23,13 +22,10 @@ from models.scenario import AccrualSpell
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient, RegisterUnavailable
 from rules.legal_time import amsterdam_midnight
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
-from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_KEY_RING, dev_server, make_case, nth_bsn
+from tests.conftest import TEST_KEY_RING, dev_server, make_case, nth_bsn, sqlite_administration
 from tests.polling import eventually
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
@@ -73,9 +69,7 @@ async def found(client: Client, query: str) -> set[str]:
 
 @pytest.fixture
 async def operator_world(tmp_path, basis):
-    url = f"sqlite:///{tmp_path / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    admin = sqlite_administration(tmp_path)
     for provider in ("PF-A", "PF-B"):
         await admin.upsert_provider(ProviderRecord(id=provider, kind="fund"))
     async with (

@@ -2,7 +2,6 @@
 the steps that lead to a payment are written with it (no activity of their own), and a payment
 whose answer was lost is asked again under its own key, never made anew: money moves once."""
 
-import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,14 +21,12 @@ from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import CASE_CODE_VERSION, LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
 from store.repository import Administration
 from store.schema import Payment
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
+from tests.conftest import TEST_CONVERTER, make_case, nth_bsn, sqlite_administration
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
 
@@ -72,9 +69,7 @@ class PaymentWorld:
 
 @asynccontextmanager
 async def payment_world(tmp_path, basis, answers_lost: int) -> AsyncIterator[PaymentWorld]:
-    url = f"sqlite:///{tmp_path / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    admin = sqlite_administration(tmp_path)
     for provider in ("PF-A", "PF-B"):  # insurers: no funding ratio needed (PW 72 is for funds)
         await admin.upsert_provider(ProviderRecord(id=provider, kind="insurer"))
     await admin.add_case(CASE)

@@ -3,7 +3,6 @@ for the next day (retries, never failed cases), and the register receives no mor
 Counted in the administration, so it holds across workers. Runs on the dev server."""
 
 import asyncio
-import secrets
 from datetime import date, datetime, timedelta
 
 from activities.transfer import TransferActivities
@@ -12,13 +11,10 @@ from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
 from rules.legal_time import amsterdam_midnight
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
-from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import dev_server, make_case, nth_bsn
+from tests.conftest import dev_server, make_case, nth_bsn, sqlite_administration
 from tests.polling import eventually
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
@@ -49,9 +45,7 @@ async def waiting_for_quota(client, handles) -> int:
 
 
 async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, basis):
-    url = f"sqlite:///{tmp_path / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    admin = sqlite_administration(tmp_path)
     await admin.upsert_provider(ProviderRecord(id="PF-A", kind="fund"))
     answered = {n: asyncio.Event() for n in (PER_DAY, CASES)}
     register_app = create_register_app(

@@ -4,7 +4,6 @@ Runs on the dev server: Temporal's task-queue rate limit is enforced by the serv
 time-skipping test server does not enforce it)."""
 
 import asyncio
-import secrets
 from datetime import date, timedelta
 
 from temporalio.testing import WorkflowEnvironment
@@ -16,13 +15,10 @@ from models.ledger import ProviderRecord
 from models.transfer import LegalSettings, OutgoingTransferInput
 from register_client.client import RegisterClient
 from rules.legal_time import amsterdam_midnight
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
-from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
+from tests.conftest import TEST_CONVERTER, make_case, nth_bsn, sqlite_administration
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
 from workflows.search_attributes import ALL as SEARCH_ATTRIBUTES
@@ -33,9 +29,7 @@ CASES, RATE = 30, 4.0
 async def run_cases(tmp_path, basis, engine_rate: float | None):
     """30 cases that all query the register at once; the register enforces RATE itself (a token
     bucket of RATE tokens) and counts what it had to refuse with 429."""
-    url = f"sqlite:///{tmp_path / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    admin = sqlite_administration(tmp_path)
     await admin.upsert_provider(ProviderRecord(id="PF-A", kind="fund"))
     all_answered = asyncio.Event()
     register_app = create_register_app(

@@ -3,7 +3,6 @@ resumed and cancelled without losing or duplicating a case."""
 
 import asyncio
 import json
-import secrets
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
@@ -26,13 +25,11 @@ from models.scenario import AccrualSpell
 from models.transfer import LegalSettings, OutgoingTransferInput
 from models.wave import WaveInput, WaveStartInput
 from register_client.client import RegisterClient
-from store.bsn_protection import BsnProtector
-from store.database import make_async_engine, migrate
 from store.repository import Administration
 from stubs.providers import create_providers_app
 from stubs.register import RegisterConfig, create_register_app
 from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, make_case, nth_bsn
+from tests.conftest import TEST_CONVERTER, make_case, nth_bsn, sqlite_administration
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.outgoing import NEWEST_PATCH, OutgoingTransferWorkflow
@@ -44,9 +41,7 @@ CASES = [make_case(case_id=f"W-{i:03d}", bsn=nth_bsn(100 + i), participation_end
 @asynccontextmanager
 async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None, roles=("all",)):
     """25 cases in wave W1 on the time-skipping server, with the real activities and stubs."""
-    url = f"sqlite:///{tmp_path / 'administration.db'}"
-    migrate(url)
-    admin = Administration(make_async_engine(url), BsnProtector(secrets.token_bytes(32)))
+    admin = sqlite_administration(tmp_path)
     for provider, kind in (kinds or {"PF-A": "fund"}).items():
         await admin.upsert_provider(ProviderRecord(id=provider, kind=kind))
     for case in CASES:
