@@ -10,23 +10,18 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
-from activities.transfer import TransferActivities
-from config.binaries import temporal_test_server
-from engine import legal_clock_offset, register_search_attributes
+from engine import legal_clock_offset
 from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import CASE_CODE_VERSION, LegalSettings, OutgoingTransferInput
-from register_client.client import RegisterClient
 from store.repository import Administration
 from store.schema import Payment
 from stubs.providers import create_providers_app
-from stubs.register import RegisterConfig, create_register_app
-from stubs.serve import serving
 from tests.conftest import TEST_CONVERTER, make_case, nth_bsn, sqlite_administration
+from tests.workflows.stubbed import stubbed_world
 from worker import build_worker
 from workflows.outgoing import OutgoingTransferWorkflow
 
@@ -76,18 +71,9 @@ async def payment_world(tmp_path, basis, answers_lost: int) -> AsyncIterator[Pay
     spell = AccrualSpell.model_validate({"bsn": CASE.bsn, "provider": "PF-B", "from": "2021-06-01"})
     providers = create_providers_app({"PF-B": ProviderProfile(kind="insurer")})
     gateway = LosesAnswers(providers, answers_lost)
-    async with (
-        serving(create_register_app([spell], RegisterConfig(token="T"))) as register_url,
-        serving(gateway) as providers_url,
-        RegisterClient(register_url, "T") as register,
-        await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER
-        ) as env,
-    ):
-        await register_search_attributes(env.client)
-        activities = TransferActivities(admin, register, providers_url, basis)
-        async with build_worker(env.client, "payments", activities):
-            yield PaymentWorld(env.client, admin, gateway, providers.state.ledger)
+    async with stubbed_world(admin, [spell], gateway, basis) as world:
+        async with build_worker(world.client, "payments", world.activities):
+            yield PaymentWorld(world.client, admin, gateway, providers.state.ledger)
     await admin.engine.dispose()
 
 

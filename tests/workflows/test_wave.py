@@ -14,22 +14,18 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 
-from activities.transfer import TransferActivities
 from activities.wave_starts import start_cases
-from config.binaries import temporal_test_server
-from engine import legal_clock_offset, register_search_attributes
+from engine import legal_clock_offset
 from models.ids import case_workflow_id, wave_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import LegalSettings, OutgoingTransferInput
 from models.wave import WaveInput, WaveStartInput
-from register_client.client import RegisterClient
 from store.repository import Administration
 from stubs.providers import create_providers_app
-from stubs.register import RegisterConfig, create_register_app
-from stubs.serve import serving
-from tests.conftest import TEST_CONVERTER, make_case, nth_bsn, sqlite_administration
+from tests.conftest import make_case, nth_bsn, sqlite_administration
+from tests.workflows.stubbed import stubbed_world
 from worker import build_worker
 from workflows import search_attributes as sa
 from workflows.outgoing import NEWEST_PATCH, OutgoingTransferWorkflow
@@ -47,20 +43,11 @@ async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None, role
     for case in CASES:
         await admin.add_case(case)
     await admin.define_wave("W1", [case.case_id for case in CASES])
-    async with (
-        serving(create_register_app(list(spells), RegisterConfig(token="T"))) as register_url,
-        serving(create_providers_app(profiles or {})) as providers_url,
-        RegisterClient(register_url, "T") as register,
-        await WorkflowEnvironment.start_time_skipping(
-            test_server_existing_path=temporal_test_server(), data_converter=TEST_CONVERTER
-        ) as env,
-    ):
-        await register_search_attributes(env.client)
-        activities = TransferActivities(admin, register, providers_url, basis)
+    async with stubbed_world(admin, list(spells), create_providers_app(profiles or {}), basis) as world:
         async with AsyncExitStack() as workers:
             for role in roles:  # each role's workers as a process of that role would run them
-                await workers.enter_async_context(build_worker(env.client, "waves", activities, role=role))
-            yield World(env.client, env, admin)
+                await workers.enter_async_context(build_worker(world.client, "waves", world.activities, role=role))
+            yield World(world.client, world.env, admin)
     await admin.engine.dispose()
 
 
