@@ -54,7 +54,7 @@ async def run(url: str, csv_path: Path, work: Path) -> tuple[float, object]:
     started = time.perf_counter()
     report = await import_entitlements(admin, csv_path, work / "rejects.csv")
     elapsed = time.perf_counter() - started
-    await admin.engine.dispose()
+    await admin.close()
     return elapsed, report
 
 

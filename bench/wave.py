@@ -292,7 +292,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
         answered = register_app.state.stats.answered_at
         per_second = Counter(int(t - answered[0]) for t in answered)
         statuses = Counter(entry.status for entry in providers_app.state.ledger)
-    await admin.engine.dispose()
+    await admin.close()
     return {
         "elapsed": elapsed,
         **cpu,

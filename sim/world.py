@@ -57,7 +57,7 @@ async def temporary_administration(given: Administration | None = None) -> Async
         try:
             yield admin
         finally:
-            await admin.engine.dispose()
+            await admin.close()
 
 
 class Participants:

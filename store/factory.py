@@ -25,4 +25,4 @@ async def administration(settings: Settings) -> AsyncIterator[Administration]:
     try:
         yield admin
     finally:
-        await admin.engine.dispose()
+        await admin.close()

@@ -7,13 +7,13 @@ that comes back with different content is a bug upstream and is refused loudly.
 
 import asyncio
 import weakref
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import CursorResult, Result, func, select, update
+from sqlalchemy import Connection, CursorResult, Result, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -56,6 +56,10 @@ from store.schema import (
     Wave,
     WaveMember,
 )
+from store.statements import case_statements
+from store.transaction_threads import TransactionThreads
+
+T = TypeVar("T")
 
 
 def rowcount(result: Result[Any]) -> int:
@@ -77,6 +81,7 @@ class Administration:
         self.engine = engine
         self.protector = protector
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._per_case = case_statements(engine.dialect.name)
         # SQLite has one writer at a time. Its connections, left to contend, wait in SQLite's
         # busy handler, which sleeps in steps of up to 100 ms however soon the lock is free:
         # a worker's twelve activities spent 450 ms in a one-row write (issue 14). Within a
@@ -86,17 +91,32 @@ class Administration:
         self._turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] | None = (
             weakref.WeakKeyDictionary() if engine.dialect.name == "sqlite" else None
         )
+        # What every case runs goes whole to a thread (store.transaction_threads).
+        self._threads = TransactionThreads(engine.url)
+
+    async def close(self) -> None:
+        """Close every connection (the end of a command, or of a test)."""
+        self._threads.dispose()
+        await self.engine.dispose()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """One transaction. Never nested: a method that holds one calls no other that opens one."""
-        if self._turns is None:
-            async with self._sessions() as session, session.begin():
-                yield session
-            return
-        turn = self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-        async with turn, self._sessions() as session, session.begin():
+        async with self._turn(), self._sessions() as session, session.begin():
             yield session
+
+    async def run_whole(self, work: Callable[[Connection], T]) -> T:
+        """`work` (Core statements, store.statements) in one transaction, in one hop to a thread."""
+        async with self._turn():
+            return await self._threads.run(work)
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        if self._turns is None:
+            yield
+            return
+        async with self._turns.setdefault(asyncio.get_running_loop(), asyncio.Lock()):
+            yield
 
     def _insert(self, table):
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
@@ -114,13 +134,6 @@ class Administration:
         if row is not None:  # the common case: one statement
             return row, True
         return (await session.execute(select(table).where(table.idempotency_key == key))).scalar_one(), False
-
-    async def _insert_all_once(self, session: AsyncSession, table, rows: list[dict[str, Any]]) -> None:
-        """Insert each row unless its idempotency key exists, in one statement (for rows nobody
-        reads back: a repeat changes nothing)."""
-        if rows:
-            statement = self._insert(table.__table__).on_conflict_do_nothing(index_elements=["idempotency_key"])
-            await session.execute(statement, rows)
 
     # -- participants and cases ------------------------------------------------------------
 
@@ -329,15 +342,15 @@ class Administration:
     ) -> tuple[dict[str, ProviderRecord], dict[str, Decimal]]:
         """The providers known among `provider_ids`, and the ratios recorded for `month` of those
         that have one (PW 72): what a funding check reads, in one transaction."""
-        async with self.transaction() as session:
-            providers = (await session.execute(select(Provider).where(Provider.id.in_(provider_ids)))).scalars()
-            known = {row.id: ProviderRecord.model_validate(row, from_attributes=True) for row in providers}
-            ratios = await session.execute(
-                select(FundingRatio.provider_id, FundingRatio.ratio).where(
-                    FundingRatio.provider_id.in_(provider_ids), FundingRatio.month == month
-                )
-            )
+        ids = list(provider_ids)
+
+        def read(connection: Connection) -> tuple[dict[str, ProviderRecord], dict[str, Decimal]]:
+            providers = connection.execute(self._per_case.providers_in, {"ids": ids})
+            known = {row.id: ProviderRecord.model_validate(row._asdict()) for row in providers}
+            ratios = connection.execute(self._per_case.ratios_in, {"ids": ids, "month": month})
             return known, {provider_id: ratio for provider_id, ratio in ratios.all()}
+
+        return await self.run_whole(read)
 
     async def funding_ratio(self, provider_id: str, month: str) -> Decimal | None:
         """The month-end policy funding ratio of a fund (PW 72), or None when none is recorded."""
@@ -355,11 +368,16 @@ class Administration:
     ) -> BookedPayment:
         """Book a payment once per key, with the case's steps and calculations that led to it
         (`record_progress`) in the same transaction."""
-        values = booking.model_dump(exclude={"idempotency_key"})
-        async with self.transaction() as session:
-            await self._write_progress(session, steps, None, statements)
-            row, created = await self._insert_once(session, Payment, booking.idempotency_key, values)
-        booked = self._payment(row, created)
+
+        def book(connection: Connection) -> BookedPayment:
+            self._write_progress(connection, steps, None, statements)
+            row = connection.execute(self._per_case.payment_once, booking.model_dump()).first()
+            if row is not None:
+                return BookedPayment.model_validate({**row._asdict(), "created": True})
+            first = connection.execute(self._per_case.payment_by_key, {"key": booking.idempotency_key}).one()
+            return BookedPayment.model_validate({**first._asdict(), "created": False})
+
+        booked = await self.run_whole(book)
         if PaymentBooking.model_validate(booked.model_dump(exclude={"id", "created"})) != booking:
             raise IdempotencyConflict(
                 f"idempotency_key: {booking.idempotency_key!r} was booked before for another payment"
@@ -588,24 +606,22 @@ class Administration:
     ) -> None:
         """Audit steps, the case's reporting row and its new 17e.7 calculations (case id,
         transfer date, statement) in one transaction (one round trip per cycle)."""
-        async with self.transaction() as session:
-            await self._write_progress(session, steps, projection, statements)
+        await self.run_whole(lambda connection: self._write_progress(connection, steps, projection, statements))
 
-    async def _write_progress(
+    def _write_progress(
         self,
-        session: AsyncSession,
+        connection: Connection,
         steps: Sequence[AuditStep],
         projection: CaseProjection | None,
         statements: Sequence[tuple[str, date, dict[str, Any]]],
     ) -> None:
-        await self._insert_all_once(session, AuditEntry, [self._audit_values(step) for step in steps])
+        """Rows nobody reads back, each inserted unless its key exists: a repeat changes nothing."""
+        if steps:
+            connection.execute(self._per_case.audit_once, [self._audit_values(step) for step in steps])
         if projection is not None:
-            await session.execute(self._upsert_projection(projection))
-        await self._insert_all_once(
-            session,
-            CalculationStatement,
-            [self._statement_values(*statement) for statement in statements],
-        )
+            connection.execute(self._per_case.projection_upsert, projection.model_dump())
+        if statements:
+            connection.execute(self._per_case.statement_once, [self._statement_values(*kept) for kept in statements])
 
     async def audit_trail(self, subject_id: str) -> list[AuditStep]:
         return await self.audit_steps_of([subject_id])

@@ -127,6 +127,6 @@ def sqlite_administration(folder: Path, key: bytes | None = None) -> Administrat
 @pytest.fixture
 async def admin(database_url, bsn_key):
     migrate(database_url)
-    engine = make_async_engine(database_url)
-    yield Administration(engine, BsnProtector(bsn_key))
-    await engine.dispose()
+    administration = Administration(make_async_engine(database_url), BsnProtector(bsn_key))
+    yield administration
+    await administration.close()

@@ -60,7 +60,7 @@ async def run_import(path: Path, rejects: Path, show_progress: bool):
                 admin, path, rejects, progress=lambda rows: progress.update(task, completed=rows)
             )
     finally:
-        await admin.engine.dispose()
+        await admin.close()
 
 
 @app.command("import")

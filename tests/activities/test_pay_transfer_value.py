@@ -66,7 +66,7 @@ async def admin(tmp_path):
     admin = sqlite_administration(tmp_path)
     await admin.add_case(make_case(case_id="P-1", bsn=PAYMENT.bsn))  # a payment is booked on its case
     yield admin
-    await admin.engine.dispose()
+    await admin.close()
 
 
 def paying_through(admin: Administration, basis, handler) -> TransferActivities:

@@ -145,7 +145,7 @@ async def test_a_2000_case_wave_survives_a_database_restart_a_killed_worker_and_
         assert len(booked) == CASES and set(booked.values()) == {1}
         print(f"database restarted after {RESTART_DATABASE_AFTER}, worker and server after {paid_at_kill} payments")
     finally:
-        await admin.engine.dispose()
+        await admin.close()
         postgres.stop()
 
 

@@ -77,7 +77,7 @@ async def record(raw: dict, folder: Path, kept: set[str] | None = None) -> list[
             document["exported_at"] = "recorded by tests/golden/record.py"
             path.write_text(json.dumps(document, indent=None, separators=(",", ":")))
             written.append(path)
-        await admin.engine.dispose()
+        await admin.close()
     return written
 
 

@@ -139,7 +139,7 @@ async def test_bsn_is_not_readable_in_the_sqlite_file(tmp_path, bsn_key):
         admin, write(tmp_path, "C-1,111222333,1985-02-14,2021-03-31,2052-02-14,312.40,,,,\n"), tmp_path / "r.csv"
     )
     assert (await admin.load_case("C-1")).bsn == "111222333"
-    await admin.engine.dispose()  # checkpoint and close, so everything is on disk
+    await admin.close()  # checkpoint and close, so everything is on disk
     database_files = list(tmp_path.glob("embedded.db*"))
     assert database_files and all(b"111222333" not in f.read_bytes() for f in database_files)
 

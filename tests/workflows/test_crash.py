@@ -106,4 +106,4 @@ async def test_worker_killed_mid_payment_batch_pays_each_case_exactly_once(tmp_p
         booked = [(p.case_id, p.idempotency_key) for p in (await session.execute(select(Payment))).scalars()]
     assert sorted(case_id for case_id, _ in booked) == sorted(case.case_id for case in cases)
     assert len({key for _, key in booked}) == CASES
-    await admin.engine.dispose()
+    await admin.close()

@@ -70,4 +70,4 @@ async def test_incoming_transfers_come_through_the_door_and_use_the_known_pensio
         assert "ingaand op 1 maart 2049" in letters["IN-K"] and "standaard" not in letters["IN-K"]
         assert "ingaand op 1 juli 2058" in letters["IN-U"] and "standaard pensioenleeftijd van 68" in letters["IN-U"]
     finally:
-        await admin.engine.dispose()
+        await admin.close()

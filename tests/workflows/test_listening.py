@@ -135,7 +135,7 @@ async def simulated(basis, tmp_path_factory):
     )
     run = await simulate(validate_scenario(SCENARIO), basis, options)
     yield {line["case_id"]: line for line in run.lines}, run, admin
-    await admin.engine.dispose()
+    await admin.close()
 
 
 @pytest.fixture(scope="module")

@@ -98,7 +98,7 @@ async def operator_world(tmp_path, basis):
                     task_queue="operators",
                 )
             yield env
-    await admin.engine.dispose()
+    await admin.close()
 
 
 async def test_cases_are_found_by_each_search_attribute_after_it_changed(operator_world):

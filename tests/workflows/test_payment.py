@@ -74,7 +74,7 @@ async def payment_world(tmp_path, basis, answers_lost: int) -> AsyncIterator[Pay
     async with stubbed_world(admin, [spell], gateway, basis) as world:
         async with build_worker(world.client, "payments", world.activities):
             yield PaymentWorld(world.client, admin, gateway, providers.state.ledger)
-    await admin.engine.dispose()
+    await admin.close()
 
 
 async def run_case(client: Client) -> WorkflowHandle:

@@ -95,4 +95,4 @@ async def test_queries_beyond_the_days_capacity_wait_for_the_next_day(tmp_path, 
             await asyncio.wait_for(answered[CASES].wait(), timeout=60)
     assert register_app.state.stats.received == CASES
     assert await admin.register_queries_on(DAY + timedelta(days=1)) == CASES - PER_DAY
-    await admin.engine.dispose()
+    await admin.close()

@@ -59,7 +59,7 @@ async def run_cases(tmp_path, basis, engine_rate: float | None):
                     task_queue="rated",
                 )
             await asyncio.wait_for(all_answered.wait(), timeout=120)
-    await admin.engine.dispose()
+    await admin.close()
     return register_app.state.stats
 
 

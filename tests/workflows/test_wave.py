@@ -48,7 +48,7 @@ async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None, role
             for role in roles:  # each role's workers as a process of that role would run them
                 await workers.enter_async_context(build_worker(world.client, "waves", world.activities, role=role))
             yield World(world.client, world.env, admin)
-    await admin.engine.dispose()
+    await admin.close()
 
 
 @pytest.fixture
