@@ -47,7 +47,7 @@ from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import LegalSettings
-from models.wave import WaveInput
+from models.wave import DEFAULT_MAX_BUSY, WaveInput
 from rules.legal_time import amsterdam_midnight
 from store.bsn_protection import BsnProtector
 from store.database import make_async_engine, migrate
@@ -306,7 +306,10 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
     }
 
 
-async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int) -> dict:
+async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int, max_open: int | None) -> dict:
+    """N bare workflows; with `max_open`, started as the wave starts its cases: no more open at
+    once than the wave keeps busy, topped up as they close (`until`'s second), so both run the
+    same shape. Without it, all are started at once (the baseline before 2026-12-04)."""
     address = env.client.service_client.config.target_host
     bare_env = {**os.environ, "WKP_TEMPORAL_ADDRESS": address, "WKP_PAYLOAD_KEYS": KEYS.to_json()}
     command = [sys.executable, "-m", "bench.bare"]
@@ -316,20 +319,30 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
         client = env.client  # the same encrypted payloads as the engine's
         started, meter = time.perf_counter(), CpuMeter()
         gate = asyncio.Semaphore(200)  # starts in flight, as the wave's window
+        begun = 0
 
         async def one(i: int) -> None:
             async with gate:
                 await client.start_workflow("BareWorkflow", activities, id=f"bare-{i}", task_queue="bench-bare")
 
-        await asyncio.gather(*(one(i) for i in range(n)))
+        async def start(count: int) -> None:
+            nonlocal begun
+            await asyncio.gather(*(one(i) for i in range(begun, begun + count)))
+            begun += count
+
+        await start(n if max_open is None else min(n, max_open))
 
         async def all_done() -> bool:
             nonlocal open_workflows
             alive(processes, workdir / "bare.log")
             left = await running(client, "BareWorkflow")
             open_workflows = max(open_workflows, left)
-            print(f"\r  baseline: {n - left}/{n} done, {time.perf_counter() - started:.0f} s", end="", flush=True)
-            return left == 0
+            done = begun - left
+            print(f"\r  baseline: {done}/{n} done, {time.perf_counter() - started:.0f} s", end="", flush=True)
+            if max_open is not None and begun < n and left < max_open:
+                await start(min(n - begun, max_open - left))
+                return False
+            return left == 0 and begun == n
 
         await until(all_done)
         elapsed = time.perf_counter() - started
@@ -354,6 +367,11 @@ async def main() -> None:
         "them; combined: one process serves both",
     )
     parser.add_argument("--wave-only", action="store_true", help="the wave alone, without the bare baseline")
+    parser.add_argument(
+        "--baseline-unbounded",
+        action="store_true",
+        help="start all bare workflows at once (before 2026-12-04), not at most as many open as the wave keeps busy",
+    )
     args = parser.parse_args()
     ROLES[:] = ["workflows", "activities"] if args.layout == "split" else ["all"]
     configure_logging(level="WARNING")
@@ -382,7 +400,8 @@ async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) 
             print()
             baseline = None
             if not args.wave_only:
-                baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers)
+                bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
+                baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers, bound)
                 print()
     return cases, baseline
 

@@ -54,4 +54,6 @@ class TransactionThreads:
             return work(connection)
 
     def dispose(self) -> None:
+        """The end of the administration: its threads end, its connections close."""
+        self._threads.shutdown(wait=False)
         self.engine.dispose()
