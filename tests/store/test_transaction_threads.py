@@ -1,12 +1,8 @@
 """What every case writes runs whole in a worker thread (store.transaction_threads): it must
 still be one transaction, all or nothing, on both engines."""
 
-import asyncio
-import subprocess
-import sys
 import textwrap
 from datetime import date
-from decimal import Decimal
 
 import pytest
 from sqlalchemy import Connection
@@ -14,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from models.ledger import AuditStep
 from store.transaction_threads import TransactionThreads, sync_engine
-from tests.store.test_repository import PAY_KEY, add_case, payment, payment_rows
+from tests.store.test_repository import PAY_KEY, add_case, crash_then_retry_books_once
 
 
 def audit_step(key: str) -> AuditStep:
@@ -68,12 +64,7 @@ async def test_a_process_dying_inside_a_threaded_booking_books_nothing_and_the_r
         asyncio.run(main())
         """
     )
-    died = subprocess.run([sys.executable, "-c", crash], capture_output=True, text=True, timeout=60)
-    assert died.returncode == 9, died.stderr
-    assert await payment_rows(admin) == []
-    retried = await asyncio.gather(admin.book_payment(payment()), admin.book_payment(payment()))
-    assert sorted(booked.created for booked in retried) == [False, True]
-    assert await payment_rows(admin) == [(PAY_KEY, Decimal("3896.78"))]
+    await crash_then_retry_books_once(admin, crash)
 
 
 def test_an_in_memory_sqlite_database_is_refused_by_name():
