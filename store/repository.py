@@ -219,16 +219,8 @@ class Administration:
             )
             return list(rows.scalars())
 
-    def _upsert_projection(self, projection: CaseProjection):
-        values = projection.model_dump()
-        statement = self._insert(TransferCase.__table__).values(**values)
-        return statement.on_conflict_do_update(
-            index_elements=["case_id"], set_={k: v for k, v in values.items() if k != "case_id"}
-        )
-
     async def save_case_projection(self, projection: CaseProjection) -> None:
-        async with self.transaction() as session:
-            await session.execute(self._upsert_projection(projection))
+        await self.record_progress([], projection)
 
     async def case_projection(self, case_id: str) -> CaseProjection | None:
         async with self.transaction() as session:
