@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, CursorResult, Result, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from models.afkoopvoet import AfkoopvoetPeriod
@@ -56,7 +55,7 @@ from store.schema import (
     Wave,
     WaveMember,
 )
-from store.statements import case_statements
+from store.statements import case_statements, insert_for
 from store.transaction_threads import TransactionThreads
 
 T = TypeVar("T")
@@ -119,8 +118,7 @@ class Administration:
             yield
 
     def _insert(self, table):
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        return dialect.insert(table)
+        return insert_for(self.engine.dialect.name, table)
 
     async def _insert_once(self, session: AsyncSession, table, key: str, values: dict[str, Any]) -> tuple[Any, bool]:
         """Insert unless the key exists; return the row and whether this call created it."""
