@@ -27,9 +27,17 @@ WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow, WaveWorkflow]
 # sandbox may share them instead of re-importing them for every workflow run: a case that
 # continues-as-new each year starts many runs.
 compile_sandbox_code_once()  # every worker built from here, the bench's baseline too
+# The worker shares the engine's workflow modules too: otherwise the sandbox runs
+# workflows/outgoing.py anew for every case it builds (a new case, one taken back into the cache,
+# each continue-as-new), some 6 of the workflow process's 42 ms per case in bench/wave.py (issue
+# 14). They hold constants only, no state a case could leave for the next. What the sandbox's
+# restrictions catch in a workflow (a clock, randomness, I/O) is still caught: an audit replay
+# (backoffice.audit.replay) runs the workflows in the SDK's default sandbox, which imports each
+# workflow's module anew and restricts it, and every golden history replays there in the test
+# suite (tests/workflows/test_golden.py shows a wall-clock read failing it).
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "models", "rules", "pydantic", "pydantic_core", "annotated_types"
+        "models", "rules", "workflows", "pydantic", "pydantic_core", "annotated_types"
     )
 )
 

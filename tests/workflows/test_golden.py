@@ -49,14 +49,14 @@ async def test_every_golden_history_replays_against_the_current_code(path):
     assert verdict.replays, verdict.text(export.workflow_id)
 
 
-async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_path, monkeypatch):
-    """A copy of the outgoing workflow that sleeps before computing the transfer value: the
-    recorded history has an activity where the copy now schedules a timer."""
+async def replay_changed_copy(tmp_path, monkeypatch, change: str) -> tuple[str, bool]:
+    """Replays a transferred case's recorded history against a copy of the outgoing workflow
+    with `change` inserted just before it computes the transfer value: the verdict's text and
+    whether it replays."""
     source = (Path(__file__).resolve().parents[2] / "workflows" / "outgoing.py").read_text()
     anchor = "            statement = self.statement = await steps.compute_transfer_value(\n"
     assert anchor in source
-    changed = source.replace(anchor, "            await workflow.sleep(timedelta(minutes=1))  # the change\n" + anchor)
-    (tmp_path / "outgoing_changed.py").write_text(changed)
+    (tmp_path / "outgoing_changed.py").write_text(source.replace(anchor, change + anchor))
     monkeypatch.syspath_prepend(str(tmp_path))
     module = importlib.import_module("outgoing_changed")
     try:
@@ -64,7 +64,26 @@ async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_p
         verdict = await replay(transferred.histories, TEST_CONVERTER, workflows=[module.OutgoingTransferWorkflow])
     finally:
         sys.modules.pop("outgoing_changed", None)
-    assert not verdict.replays
-    assert "Nondeterminism error" in verdict.text(transferred.workflow_id) and "HistoryEvent(id: " in verdict.text(
-        transferred.workflow_id
+    return verdict.text(transferred.workflow_id), verdict.replays
+
+
+async def test_a_non_deterministic_change_to_the_workflow_fails_the_replay(tmp_path, monkeypatch):
+    """The copy sleeps before computing the transfer value: the recorded history has an activity
+    where the copy now schedules a timer."""
+    text, replays = await replay_changed_copy(
+        tmp_path, monkeypatch, "            await workflow.sleep(timedelta(minutes=1))  # the change\n"
     )
+    assert not replays
+    assert "Nondeterminism error" in text and "HistoryEvent(id: " in text
+
+
+async def test_the_replay_restricts_the_workflow_code_the_worker_shares(tmp_path, monkeypatch):
+    """The worker passes the workflow modules through its sandbox (worker.SANDBOX), so a wall-clock
+    read there would go unnoticed while cases run; the audit replay runs them in the SDK's
+    restricting sandbox, where the same read fails the replay as a restricted access (its message
+    is encrypted with the failure, as every failure is)."""
+    text, replays = await replay_changed_copy(
+        tmp_path, monkeypatch, "            self.case_day = date.today()  # the change\n"
+    )
+    assert not replays
+    assert "RestrictedWorkflowAccessError" in text
