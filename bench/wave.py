@@ -10,7 +10,9 @@ many worker processes of the same kind, with the same workflow cache, activity s
 codec, started the same way (no more open at once than the wave keeps busy). Prints cases/s,
 baseline workflows/s, their ratio, the workers' peak memory (VmHWM), the register rate observed at the
 stub vs the limit, and why: the most cases open at once, workflow cache hits and misses, and the
-mean schedule-to-start of workflow tasks and activities (from the workers' Prometheus metrics).
+mean schedule-to-start of workflow tasks and activities (from the workers' Prometheus metrics), and
+each run's rate and dev server CPU per case over its second and its ninth tenth (does it slow as
+it grows, and is the dev server why).
 
 Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
      [--register-rate PER_SECOND] [--layout split|combined] [--wave-only] [--baseline-unbounded]
@@ -108,6 +110,39 @@ class CpuMeter:
             "workers_cpu": sum(used),
             "role_cpu": {role: sum(used[i * per_role : (i + 1) * per_role]) for i, role in enumerate(ROLES)},
         }
+
+
+class Stretches:
+    """Cases done over time, with the dev server's CPU: the rate and the dev server's CPU per case
+    over a run's second and its ninth tenth, so a reader sees whether a run slows as it grows, and
+    whether the dev server is why (machine swings between runs do not enter a comparison within one)."""
+
+    def __init__(self, server: int) -> None:
+        self.server = server
+        self.samples: list[tuple[float, int, float]] = []  # (seconds, done, dev server CPU seconds)
+
+    def add(self, done: int) -> None:
+        self.samples.append((time.perf_counter(), done, cpu_seconds(self.server)))
+
+    def between(self, low: int, high: int) -> tuple[float, float] | None:
+        """Cases/s and dev server ms per case from the first sample past `low` done to the first at `high`."""
+        begin = next((s for s in self.samples if s[1] > low), None)
+        end = next((s for s in self.samples if s[1] >= high), None)
+        if begin is None or end is None or end[1] <= begin[1] or end[0] <= begin[0]:
+            return None
+        done = end[1] - begin[1]
+        return done / (end[0] - begin[0]), (end[2] - begin[2]) / done * 1000
+
+    def text(self, n: int) -> str:
+        tenth = max(n // 10, 1)
+        parts = []
+        # The second and the ninth tenth: away from the start-up and from the drain at the end,
+        # when fewer cases are busy than the bound allows.
+        for name, low, high in (("2nd", tenth, 2 * tenth), ("9th", n - 2 * tenth, n - tenth)):
+            measured = self.between(low, high)
+            if measured:
+                parts.append(f"{name} tenth {measured[0]:.1f}/s (dev server {measured[1]:.0f} ms per case)")
+        return "; ".join(parts) or "too few samples"
 
 
 def roles_cpu(role_cpu: dict[str, float], n: int) -> str:
@@ -248,6 +283,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
                 - await env.get_current_time()
             )
             started, meter = time.perf_counter(), CpuMeter()
+            stretches = Stretches(meter.server)
             await client.start_workflow(
                 WaveWorkflow.run,
                 WaveInput(
@@ -267,6 +303,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
                 paid = len(providers_app.state.ledger)
                 now_open = await running(client, "OutgoingSmallPensionTransfer")
                 open_cases = max(open_cases, now_open)
+                stretches.add(paid)
                 print(
                     f"\r  cases: {paid}/{n} paid, {now_open} open, {time.perf_counter() - started:.0f} s",
                     end="",
@@ -300,6 +337,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
         "memory": memory,
         "open": open_cases,
         **metrics,
+        "stretches": stretches.text(n),
         "accepted": statuses["accepted"],
         "register_mean": len(answered) / max(answered[-1] - answered[0], 1e-9),
         "register_peak": max(per_second.values()),
@@ -318,6 +356,7 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
     try:
         client = env.client  # the same encrypted payloads as the engine's
         started, meter = time.perf_counter(), CpuMeter()
+        stretches = Stretches(meter.server)
         gate = asyncio.Semaphore(200)  # starts in flight, as the wave's window
         begun = 0
 
@@ -338,6 +377,7 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
             left = await running(client, "BareWorkflow")
             open_workflows = max(open_workflows, left)
             done = begun - left
+            stretches.add(done)
             print(f"\r  baseline: {done}/{n} done, {time.perf_counter() - started:.0f} s", end="", flush=True)
             if max_open is not None and begun < n and left < max_open:
                 await start(min(n - begun, max_open - left))
@@ -346,7 +386,13 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
 
         await until(all_done)
         elapsed = time.perf_counter() - started
-        return {"elapsed": elapsed, **meter.stop(processes), "open": open_workflows, **why(scrape(ports))}
+        return {
+            "elapsed": elapsed,
+            **meter.stop(processes),
+            "open": open_workflows,
+            "stretches": stretches.text(n),
+            **why(scrape(ports)),
+        }
     finally:
         stop_all(processes)
 
@@ -437,6 +483,8 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None
             f"workers {run['workers_cpu'] / args.n * 1000:.0f} ms ({roles_cpu(run['role_cpu'], args.n)}), "
             f"bench process (stubs, starts, polling) {run['bench_cpu'] / args.n * 1000:.0f} ms"
         )
+    for name, run in runs:
+        print(f"{name}: as it grows: {run['stretches']}")
     steps = ", ".join(f"{step} {ms:.0f} ms" for step, ms in cases["steps_ms"].items())
     print(f"wave: mean execution per activity: {steps}")
     if baseline is not None:
