@@ -13,7 +13,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 
 from activities.transfer import TransferActivities
 from config.bytecode import keep_workflow_bytecode
-from config.sandbox_code import compile_sandbox_code_once
+from config.sandbox_code import ask_contexts_directly, compile_sandbox_code_once
 from models.ids import register_task_queue, wave_task_queue
 from register_client.client import RATE_MARGIN
 from workflows.incoming import IncomingTransferWorkflow
@@ -27,6 +27,7 @@ WORKFLOWS = [OutgoingTransferWorkflow, IncomingTransferWorkflow, WaveWorkflow]
 # sandbox may share them instead of re-importing them for every workflow run: a case that
 # continues-as-new each year starts many runs.
 compile_sandbox_code_once()  # every worker built from here, the bench's baseline too
+ask_contexts_directly()
 # The worker shares the engine's workflow modules too: otherwise the sandbox runs
 # workflows/outgoing.py anew for every case it builds (a new case, one taken back into the cache,
 # each continue-as-new), some 6 of the workflow process's 42 ms per case in bench/wave.py (issue

@@ -272,7 +272,6 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
             "WKP_REGISTER_TOKEN": "T",
             "WKP_PROVIDERS_URL": providers_url,
             "WKP_REGISTER_RATE_PER_SECOND": str(rate),
-            "WKP_LOG_LEVEL": "WARNING",
         }
         processes, ports = fleet(workers, [sys.executable, "worker.py"], worker_env, workdir / "worker.log")
         open_cases = 0

@@ -1,4 +1,6 @@
-"""The workflow sandbox's own code snippets, compiled once per process instead of at every call.
+"""The workflow sandbox's per-call overhead, cut where it buys no safety: its own code snippets
+compiled once per process instead of at every call, and the data converter's per-payload
+questions answered without entering the sandbox.
 
 The SDK's sandbox (temporalio 1.35, `workflow_sandbox._runner._Instance._run_code`) runs short
 fixed snippets inside a workflow's sandbox with `exec(str)`, so Python compiles the snippet anew
@@ -37,3 +39,40 @@ def compile_sandbox_code_once() -> bool:
     setattr(run_code, PATCHED, True)
     instance._run_code = run_code
     return True
+
+
+def ask_contexts_directly() -> bool:
+    """Patch the sandbox to answer the data converter's per-payload questions (which workflow or
+    activity a payload belongs to, and where it may be stored) by asking the workflow instance
+    directly; True when it is (or already was) patched.
+
+    The SDK asks them through a snippet run inside the sandbox, for every payload sequence a
+    workflow task encodes or decodes, and each such run first installs the sandbox's restricted
+    builtins and module table and then removes them again: 13 % of the workflow process under
+    bench/wave.py (issue 14), more than the answers' own work. The answer is plain data built by
+    the SDK's own instance from its pending commands (temporalio is passed through the sandbox),
+    imports nothing and runs no workflow code, so nothing needs restricting while it is built.
+    Until the instance exists in its sandbox, and where a later SDK no longer has these methods,
+    the SDK's own way is kept."""
+    from temporalio.worker.workflow_sandbox import _runner
+
+    instance = getattr(_runner, "_Instance", None)
+    names = ("get_serialization_context", "get_external_store_context")
+    originals = {name: getattr(instance, name, None) for name in names}
+    if instance is None or any(original is None for original in originals.values()):
+        return False
+    for name, original in originals.items():
+        if original is not None and not getattr(original, PATCHED, False):
+            setattr(instance, name, _asked_directly(name, original))
+    return True
+
+
+def _asked_directly(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
+    def ask(self: Any, command_info: Any) -> Any:
+        in_sandbox = self.globals_and_locals.get("__temporal_in_sandbox")
+        if in_sandbox is None:
+            return original(self, command_info)
+        return getattr(in_sandbox, name)(command_info)
+
+    setattr(ask, PATCHED, True)
+    return ask
