@@ -18,16 +18,30 @@ from typing import Any
 PATCHED = "__wkp_compiles_once__"
 
 
-def compile_sandbox_code_once() -> bool:
-    """Patch the sandbox to compile each snippet once; True when it is (or already was) patched."""
+def _patch_instance(replacements: dict[str, Callable[[Callable[..., Any]], Callable[..., Any]]]) -> bool:
+    """Replace methods of the SDK's sandbox instance (`_runner._Instance`), each by what its
+    factory builds around the original, once per process. True when all are (or already were)
+    patched; False, with nothing patched, where a later SDK no longer has one of them."""
     from temporalio.worker.workflow_sandbox import _runner
 
     instance = getattr(_runner, "_Instance", None)
-    original: Callable[..., None] | None = getattr(instance, "_run_code", None)
-    if instance is None or original is None:
+    originals = {name: getattr(instance, name, None) for name in replacements}
+    if instance is None or any(original is None for original in originals.values()):
         return False
-    if getattr(original, PATCHED, False):
-        return True
+    for name, original in originals.items():
+        if original is not None and not getattr(original, PATCHED, False):
+            replacement = replacements[name](original)
+            setattr(replacement, PATCHED, True)
+            setattr(instance, name, replacement)
+    return True
+
+
+def compile_sandbox_code_once() -> bool:
+    """Patch the sandbox to compile each snippet once; True when it is (or already was) patched."""
+    return _patch_instance({"_run_code": _compiled_once})
+
+
+def _compiled_once(original: Callable[..., Any]) -> Callable[..., Any]:
     compiled: dict[str, CodeType] = {}
 
     def run_code(self: Any, code: str, **extra_globals: Any) -> None:
@@ -36,9 +50,7 @@ def compile_sandbox_code_once() -> bool:
             code_object = compiled[code] = compile(code, "<string>", "exec")
         original(self, code_object, **extra_globals)
 
-    setattr(run_code, PATCHED, True)
-    instance._run_code = run_code
-    return True
+    return run_code
 
 
 def ask_contexts_directly() -> bool:
@@ -54,25 +66,18 @@ def ask_contexts_directly() -> bool:
     imports nothing and runs no workflow code, so nothing needs restricting while it is built.
     Until the instance exists in its sandbox, and where a later SDK no longer has these methods,
     the SDK's own way is kept."""
-    from temporalio.worker.workflow_sandbox import _runner
-
-    instance = getattr(_runner, "_Instance", None)
     names = ("get_serialization_context", "get_external_store_context")
-    originals = {name: getattr(instance, name, None) for name in names}
-    if instance is None or any(original is None for original in originals.values()):
-        return False
-    for name, original in originals.items():
-        if original is not None and not getattr(original, PATCHED, False):
-            setattr(instance, name, _asked_directly(name, original))
-    return True
+    return _patch_instance({name: _asked_directly(name) for name in names})
 
 
-def _asked_directly(name: str, original: Callable[..., Any]) -> Callable[..., Any]:
-    def ask(self: Any, command_info: Any) -> Any:
-        in_sandbox = self.globals_and_locals.get("__temporal_in_sandbox")
-        if in_sandbox is None:
-            return original(self, command_info)
-        return getattr(in_sandbox, name)(command_info)
+def _asked_directly(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def around(original: Callable[..., Any]) -> Callable[..., Any]:
+        def ask(self: Any, command_info: Any) -> Any:
+            in_sandbox = self.globals_and_locals.get("__temporal_in_sandbox")
+            if in_sandbox is None:
+                return original(self, command_info)
+            return getattr(in_sandbox, name)(command_info)
 
-    setattr(ask, PATCHED, True)
-    return ask
+        return ask
+
+    return around
