@@ -5,14 +5,15 @@ The cases: imported into a fresh administration, the register stub names a recei
 for each (answer immediate), and one wave starts them all (`wkp wave start` does the same). Each
 case runs query -> funding check -> transfer value -> payment -> acknowledged -> closed. The
 engine's worker runs as its own process (as in production) under the configured register rate.
-The baseline: N bare workflows, each running as many no-op activities as one case runs, on as
-many worker processes of the same kind, with the same workflow cache, activity slots and payload
-codec, started the same way (no more open at once than the wave keeps busy). Prints cases/s,
-baseline workflows/s, their ratio, the workers' peak memory (VmHWM), the register rate observed at the
-stub vs the limit, and why: the most cases open at once, workflow cache hits and misses, and the
-mean schedule-to-start of workflow tasks and activities (from the workers' Prometheus metrics), and
+The baseline: N bare workflows, each running as many no-op activities as one case runs (with the
+engine's step timeout), on as many worker processes of the same kind, with the same workflow
+cache, activity slots and payload codec, started the same way (no more open at once than the wave
+keeps busy). Prints cases/s, baseline workflows/s, their ratio, the workers' peak memory (VmHWM),
+the register rate observed at the stub vs the limit, and why: the most cases open at once,
+workflow cache hits and misses, and the mean schedule-to-start of workflow tasks and activities
+(from the workers' Prometheus metrics),
 each run's rate and dev server CPU per case over its second and its ninth tenth (does it slow as
-it grows, and is the dev server why).
+it grows, and is the dev server why), and what the dev server did per case (its own metrics).
 
 Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
      [--register-rate PER_SECOND] [--layout split|combined] [--wave-only] [--baseline-unbounded]
@@ -431,32 +432,61 @@ async def main() -> None:
 
 async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) -> tuple[dict, dict | None]:
     """The wave, then the baseline, each on a fresh dev server. The dev server's in-memory store
-    costs more CPU per workflow the more workflows it holds (four runs of 1,000 bare workflows in
-    a row on one server: 52, 62, 59, 67 ms each, 2026-12-04), so a baseline run after the wave on
-    the same server would be slowed by the wave's cases and flatter the ratio."""
+    costs more CPU per workflow the more workflows it holds (1,000 bare workflows on a fresh
+    server: 56-59 ms each; the next 1,000 on the same server: 65-73 ms, 2026-12-04), so a
+    baseline run after the wave on the same server was slowed by the wave's cases, which
+    flattered the ratio."""
     with tempfile.TemporaryDirectory() as folder:
         url = postgres.create_database("bench") if postgres else f"sqlite:///{Path(folder) / 'administration.db'}"
-        async with await dev_server() as env:
+        metrics_port = free_port()
+        async with await dev_server(metrics_port) as env:
             cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers)
+            cases["server"] = server_work(metrics_port, args.n)
             print()
         baseline = None
         if not args.wave_only:
-            async with await dev_server() as env:
+            metrics_port = free_port()
+            async with await dev_server(metrics_port) as env:
                 bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
                 baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers, bound)
+                baseline["server"] = server_work(metrics_port, args.n)
                 print()
     return cases, baseline
 
 
-async def dev_server() -> WorkflowEnvironment:
-    """A fresh embedded dev server (in-memory store), with the engine's search attributes and codec."""
+# The dev server's own work per case, from its Prometheus metrics: (metric, operation) -> what it is.
+SERVER_WORK = {
+    ("persistence_requests", "UpdateWorkflowExecution"): "execution writes",
+    ("task_requests", "TimerActiveTaskActivityTimeout"): "activity timeout timers handled",
+    ("task_requests", "TimerActiveTaskWorkflowTaskTimeout"): "workflow task timeout timers handled",
+    ("visibility_persistence_requests", "UpsertWorkflowExecution"): "visibility writes",
+}
+
+
+def server_work(port: int, n: int) -> dict[str, float]:
+    """What the dev server did per case (or bare workflow), so that a reader sees where its CPU
+    per case differs between the wave and the baseline (a longer activity timeout once let fewer
+    of the baseline's timers come due within its run)."""
+    totals: Counter = Counter()
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        for line in response.read().decode().splitlines():
+            operation = re.search(r'operation="([^"]+)"', line)
+            key = (line.split("{")[0], operation.group(1) if operation else "")
+            if key in SERVER_WORK:
+                totals[SERVER_WORK[key]] += float(line.rsplit(" ", 1)[-1])
+    return {name: totals[name] / n for name in SERVER_WORK.values()}
+
+
+async def dev_server(metrics_port: int) -> WorkflowEnvironment:
+    """A fresh embedded dev server (in-memory store), with the engine's search attributes and
+    codec, its own metrics on `metrics_port`."""
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=encrypted_converter(KEYS),
         runtime=quiet_runtime(),
         ui=False,
-        dev_server_extra_args=["--log-level", "error"],
+        dev_server_extra_args=["--log-level", "error", "--metrics-port", str(metrics_port)],
     )
 
 
@@ -493,6 +523,9 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None
         )
     for name, run in runs:
         print(f"{name}: as it grows: {run['stretches']}")
+    for name, run in runs:
+        work = ", ".join(f"{count:.1f} {what}" for what, count in run["server"].items())
+        print(f"{name}: dev server per case: {work}")
     steps = ", ".join(f"{step} {ms:.0f} ms" for step, ms in cases["steps_ms"].items())
     print(f"wave: mean execution per activity: {steps}")
     if baseline is not None:
