@@ -18,11 +18,11 @@ from temporalio.converter import (
 
 from codec.encryption import EncryptionCodec, KeyRing
 
-# One JSON converter for the whole process. The SDK builds a new payload converter for every
-# workflow activation and every activity (each with its serialization context), and pydantic's
-# own converter keeps its type adapters per instance: every decoded value built its TypeAdapter
-# anew (a memo read built a whole schema), 4 % of the workflow process (issue 14). This one
-# keeps them for the process: a type's adapter is the same whoever asks.
+# One JSON converter for the whole process. The SDK builds a new payload converter of the data
+# converter's class for every workflow activation, and pydantic's own converter keeps its type
+# adapters per instance: every decoded value built its TypeAdapter anew (a memo read a whole
+# schema), 4 % of the workflow process (issue 14). This one keeps them for the process: a type's
+# adapter is the same whoever asks.
 _SHARED_JSON = PydanticJSONPlainPayloadConverter()
 
 
