@@ -11,9 +11,9 @@ cache, activity slots and payload codec, started the same way (no more open at o
 keeps busy). Prints cases/s, baseline workflows/s, their ratio, the workers' peak memory (VmHWM),
 the register rate observed at the stub vs the limit, and why: the most cases open at once,
 workflow cache hits and misses, and the mean schedule-to-start of workflow tasks and activities
-(from the workers' Prometheus metrics),
-each run's rate and dev server CPU per case over its second and its ninth tenth (does it slow as
-it grows, and is the dev server why), and what the dev server did per case (its own metrics).
+(from the workers' Prometheus metrics), each run's rate and dev server CPU per case over its
+second and its ninth tenth (does it slow as it grows, and is the dev server why), and what the
+dev server did per case (its own metrics).
 
 Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
      [--register-rate PER_SECOND] [--layout split|combined] [--wave-only] [--baseline-unbounded]
@@ -166,19 +166,27 @@ async def running(client: Client, workflow_type: str) -> int:
     return (await client.count_workflows(f'WorkflowType = "{workflow_type}" AND ExecutionStatus = "Running"')).count
 
 
+def samples(port: int) -> list[tuple[str, str, float]]:
+    """A process's Prometheus metrics (a worker's or the dev server's): (name, line, value) per sample."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        lines = response.read().decode().splitlines()
+    return [
+        (line.split("{")[0].split(" ")[0], line, float(line.rsplit(" ", 1)[-1]))
+        for line in lines
+        if line and not line.startswith("#")
+    ]
+
+
 def scrape(ports: list[int]) -> dict[str, float]:
     """The workers' Prometheus metrics, each series summed over the workers (labels dropped, but
     for the activity type: `name[type]`, so a reader sees which step takes the time)."""
     totals: Counter = Counter()
     for port in ports:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-            for line in response.read().decode().splitlines():
-                if line and not line.startswith("#"):
-                    name, value = line.split("{")[0].split(" ")[0], line.rsplit(" ", 1)[-1]
-                    totals[name] += float(value)
-                    activity_type = re.search(r'activity_type="([^"]+)"', line)
-                    if activity_type and "{" in line and not name.endswith("_bucket"):
-                        totals[f"{name}[{activity_type.group(1)}]"] += float(value)
+        for name, line, value in samples(port):
+            totals[name] += value
+            activity_type = re.search(r'activity_type="([^"]+)"', line)
+            if activity_type and "{" in line and not name.endswith("_bucket"):
+                totals[f"{name}[{activity_type.group(1)}]"] += value
     return dict(totals)
 
 
@@ -468,12 +476,11 @@ def server_work(port: int, n: int) -> dict[str, float]:
     per case differs between the wave and the baseline (a longer activity timeout once let fewer
     of the baseline's timers come due within its run)."""
     totals: Counter = Counter()
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
-        for line in response.read().decode().splitlines():
-            operation = re.search(r'operation="([^"]+)"', line)
-            key = (line.split("{")[0], operation.group(1) if operation else "")
-            if key in SERVER_WORK:
-                totals[SERVER_WORK[key]] += float(line.rsplit(" ", 1)[-1])
+    for name, line, value in samples(port):
+        operation = re.search(r'operation="([^"]+)"', line)
+        key = (name, operation.group(1) if operation else "")
+        if key in SERVER_WORK:
+            totals[SERVER_WORK[key]] += value
     return {name: totals[name] / n for name in SERVER_WORK.values()}
 
 
