@@ -158,8 +158,12 @@ async def run_worker(role: str | None = None) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    async with worker:
-        await stop.wait()
+    try:
+        async with worker:
+            await stop.wait()
+    finally:
+        await activities.aclose()
+        await activities.register.close()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -72,6 +71,7 @@ from models.wave import (
     WaveStartInput,
 )
 from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
+from register_client.http import JsonHttpClient, NoAnswer, NotSent
 from rules import afkoopvoet
 from rules.basis import ActuarialBasis
 from rules.calendar import add_years
@@ -116,7 +116,7 @@ class TransferActivities:
     ) -> None:
         self.admin = admin
         self.register = register
-        self.providers = httpx.AsyncClient(base_url=providers_url, timeout=30)
+        self.providers = JsonHttpClient(providers_url, timeout_s=30)
         self.basis = basis
         self.default_funding_ratio = default_funding_ratio
         self.after_letter = after_letter
@@ -126,6 +126,11 @@ class TransferActivities:
         # Where no operator recorded a period: the configured afkoopvoet (the illustrative table
         # by default, config.settings), never a guess.
         self.configured_afkoopvoet = configured_afkoopvoet or []
+
+    async def aclose(self) -> None:
+        """Close the connections to the providers (the register client's owner closes that one);
+        `contextlib.aclosing(activities)` does it at the end of a block."""
+        await self.providers.close()
 
     def all(self) -> list:
         return [
@@ -263,32 +268,26 @@ class TransferActivities:
         try:
             response = await self.providers.post(
                 f"/v1/providers/{payment.receiving_provider}/transfers",
-                json=body,
+                body,
                 headers={"Idempotency-Key": payment.idempotency_key},
             )
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+        except NotSent as error:
             # The request never left: the provider cannot have taken it.
-            raise ApplicationError(
-                f"provider unreachable: {error.__class__.__name__}", type=PROVIDER_UNAVAILABLE
-            ) from None
-        except (httpx.TimeoutException, httpx.TransportError) as error:
+            raise ApplicationError(f"provider unreachable: {error}", type=PROVIDER_UNAVAILABLE) from None
+        except NoAnswer as error:
             # Sent, but the answer was lost: the provider may have taken it (the case asks again
             # under the same key, workflows.outgoing.send_payment).
+            raise ApplicationError(f"provider did not answer: {error}", type=PAYMENT_UNANSWERED) from None
+        if response.status in (429, 503):
             raise ApplicationError(
-                f"provider did not answer: {error.__class__.__name__}", type=PAYMENT_UNANSWERED
-            ) from None
-        if response.status_code in (429, 503):
-            raise ApplicationError(
-                f"{payment.receiving_provider} answered {response.status_code}", type=PROVIDER_UNAVAILABLE
+                f"{payment.receiving_provider} answered {response.status}", type=PROVIDER_UNAVAILABLE
             )
-        if response.status_code >= 500:  # a gateway's 502/504 or a 500 says nothing of the payment
-            raise ApplicationError(
-                f"{payment.receiving_provider} answered {response.status_code}", type=PAYMENT_UNANSWERED
-            )
-        if response.status_code >= 400:
+        if response.status >= 500:  # a gateway's 502/504 or a 500 says nothing of the payment
+            raise ApplicationError(f"{payment.receiving_provider} answered {response.status}", type=PAYMENT_UNANSWERED)
+        if response.status >= 400:
             raise ApplicationError(
                 # Never the body: a remote answer can echo personal data into logs and histories.
-                f"{payment.receiving_provider} refused the request ({response.status_code})",
+                f"{payment.receiving_provider} refused the request ({response.status})",
                 type=PAYMENT_REJECTED,
                 non_retryable=True,
             )

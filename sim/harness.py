@@ -4,6 +4,7 @@ scenario's cases and incoming transfers started, legal time advanced to `until`,
 import base64
 import secrets
 from collections.abc import Callable
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -114,6 +115,7 @@ async def simulate(
         cache = max(1000, 2 * (len(scenario.cases) + len(scenario.incoming)))
         clock = LegalDay(scenario.start)
         async with (
+            aclosing(activities),
             build_worker(env.client, TASK_QUEUE, activities, max_cached_workflows=cache),
             inbound_door(env.client, admin, scenario, TASK_QUEUE, legal, clock.today) as senders,
         ):

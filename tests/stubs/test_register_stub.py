@@ -1,12 +1,14 @@
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date
 
-import httpx
 import pytest
 
 from models.register import RegisterAnswerKind
 from models.scenario import AccrualSpell
 from register_client.client import RegisterClient, RegisterRejected, RegisterUnavailable
 from stubs.register import RegisterConfig, bank_account, create_register_app
+from stubs.serve import serving
 
 SPELLS = [
     AccrualSpell.model_validate({"bsn": "111222333", "provider": "PF-B", "from": "2022-02-01", "to": "2023-12-31"}),
@@ -14,8 +16,11 @@ SPELLS = [
 ]
 
 
-def client_for(app, token="register-token") -> RegisterClient:
-    return RegisterClient("http://register", token, transport=httpx.ASGITransport(app=app))
+@asynccontextmanager
+async def client_for(app, token="register-token") -> AsyncIterator[RegisterClient]:
+    """The stub served on a loopback port, and the engine's register client talking to it."""
+    async with serving(app) as url, RegisterClient(url, token) as client:
+        yield client
 
 
 @pytest.mark.parametrize(

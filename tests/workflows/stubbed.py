@@ -2,7 +2,7 @@
 time-skipping Temporal server with the engine's search attributes, and the real activities."""
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.types import ASGIApp
@@ -44,4 +44,5 @@ async def stubbed_world(
         ) as env,
     ):
         await register_search_attributes(env.client)
-        yield Stubbed(env, TransferActivities(admin, register, providers_url, basis))
+        async with aclosing(TransferActivities(admin, register, providers_url, basis)) as activities:
+            yield Stubbed(env, activities)
