@@ -17,6 +17,9 @@ dev server did per case (its own metrics).
 
 Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
      [--register-rate PER_SECOND] [--layout split|combined] [--wave-only] [--baseline-unbounded]
+     [--pairs P]
+With --pairs P it runs P wave-and-baseline pairs, alternating which goes first, and prints the
+full report of the pair with the median ratio, every pair's rates and the range of the ratio.
 """
 
 import argparse
@@ -422,6 +425,13 @@ async def main() -> None:
     )
     parser.add_argument("--wave-only", action="store_true", help="the wave alone, without the bare baseline")
     parser.add_argument(
+        "--pairs",
+        type=int,
+        default=1,
+        help="wave-and-baseline pairs to run, alternating which goes first; reports the median ratio "
+        "and its range (this machine's speed swings by a fifth within the hour)",
+    )
+    parser.add_argument(
         "--baseline-unbounded",
         action="store_true",
         help="start all bare workflows at once (before 2026-12-04), not at most as many open as the wave keeps busy",
@@ -431,35 +441,84 @@ async def main() -> None:
     configure_logging(level="WARNING")
     postgres = ThrowawayPostgres().start() if args.database == "postgresql" else None
     try:
-        cases, baseline = await measure(args, postgres)
+        pairs = [await measure(args, postgres, pair) for pair in range(1 if args.wave_only else args.pairs)]
     finally:
         if postgres:
             postgres.stop()
-    report(args, cases, baseline)
+    if len(pairs) == 1:
+        report(args, *pairs[0])
+        return
+    # The full report of the pair with the median ratio, then every pair's rates.
+    ratios = [args.n / cases["elapsed"] / (args.n / baseline["elapsed"]) for cases, baseline in pairs if baseline]
+    median = sorted(range(len(pairs)), key=lambda i: ratios[i])[len(pairs) // 2]
+    report(args, *pairs[median])
+    for i, (cases, baseline) in enumerate(pairs):
+        assert baseline is not None
+        first = "baseline" if i % 2 else "wave"
+        print(
+            f"pair {i + 1} ({first} first): wave {args.n / cases['elapsed']:.1f}/s, "
+            f"baseline {args.n / baseline['elapsed']:.1f}/s, ratio {ratios[i]:.2f}; "
+            f"CPU per case wave/baseline: dev server {cpu_ms(cases, 'server_cpu', args.n)}/"
+            f"{cpu_ms(baseline, 'server_cpu', args.n)} ms, workers {cpu_ms(cases, 'workers_cpu', args.n)}/"
+            f"{cpu_ms(baseline, 'workers_cpu', args.n)} ms"
+        )
+    print(
+        f"ratio over {len(pairs)} pairs: median {ratios[median]:.2f}, from {min(ratios):.2f} to {max(ratios):.2f}; "
+        f"worker peak memory over all pairs {max(cases['memory'] for cases, _ in pairs):.0f} MiB; "
+        f"register busiest second over all pairs {max(cases['register_peak'] for cases, _ in pairs)}/s"
+    )
 
 
-async def measure(args: argparse.Namespace, postgres: ThrowawayPostgres | None) -> tuple[dict, dict | None]:
-    """The wave, then the baseline, each on a fresh dev server. The dev server's in-memory store
-    costs more CPU per workflow the more workflows it holds (1,000 bare workflows on a fresh
+def cpu_ms(run: dict, part: str, n: int) -> str:
+    return f"{run[part] / n * 1000:.0f}"
+
+
+async def measure(
+    args: argparse.Namespace, postgres: ThrowawayPostgres | None, pair: int = 0
+) -> tuple[dict, dict | None]:
+    """One pair: the wave and the baseline, each on a fresh dev server. The dev server's in-memory
+    store costs more CPU per workflow the more workflows it holds (1,000 bare workflows on a fresh
     server: 56-59 ms each; the next 1,000 on the same server: 65-73 ms, 2026-12-04), so a
     baseline run after the wave on the same server was slowed by the wave's cases, which
-    flattered the ratio."""
+    flattered the ratio. Odd pairs run the baseline first, so that a machine slowing or speeding
+    up during the pairs favours neither side."""
     with tempfile.TemporaryDirectory() as folder:
-        url = postgres.create_database("bench") if postgres else f"sqlite:///{Path(folder) / 'administration.db'}"
-        metrics_port = free_port()
-        async with await dev_server(metrics_port) as env:
-            cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers)
-            cases["server"] = server_work(metrics_port, args.n)
-            print()
-        baseline = None
-        if not args.wave_only:
+        url = (
+            postgres.create_database(f"bench{pair}") if postgres else f"sqlite:///{Path(folder) / 'administration.db'}"
+        )
+
+        async def wave() -> dict:
+            metrics_port = free_port()
+            async with await dev_server(metrics_port) as env:
+                cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers)
+                cases["server"] = server_work(metrics_port, args.n)
+                print()
+            return cases
+
+        async def bare(activities: int) -> dict:
             metrics_port = free_port()
             async with await dev_server(metrics_port) as env:
                 bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
-                baseline = await run_baseline(env, Path(folder), args.n, cases["activities"], args.workers, bound)
+                baseline = await run_baseline(env, Path(folder), args.n, activities, args.workers, bound)
                 baseline["server"] = server_work(metrics_port, args.n)
                 print()
-    return cases, baseline
+            return baseline
+
+        if args.wave_only:
+            return await wave(), None
+        if pair % 2:
+            baseline = await bare(CASE_ACTIVITIES)
+            cases = await wave()
+            if cases["activities"] != CASE_ACTIVITIES:
+                raise RuntimeError(f"a case ran {cases['activities']} activities: set CASE_ACTIVITIES to match")
+            return cases, baseline
+        cases = await wave()
+        return cases, await bare(cases["activities"])
+
+
+# Activities one case of the bench runs (query, funding check, transfer value, payment, closing
+# bookkeeping): what the baseline runs when it goes first; checked against the wave's history.
+CASE_ACTIVITIES = 5
 
 
 # The dev server's own work per case, from its Prometheus metrics: (metric, operation) -> what it is.
