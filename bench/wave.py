@@ -447,8 +447,12 @@ async def main() -> None:
             postgres.stop()
     if len(pairs) == 1:
         report(args, *pairs[0])
-        return
-    # The full report of the pair with the median ratio, then every pair's rates.
+    else:
+        report_pairs(args, pairs)
+
+
+def report_pairs(args: argparse.Namespace, pairs: list[tuple[dict, dict | None]]) -> None:
+    """The full report of the pair with the median ratio, then every pair's rates and the range."""
     ratios = [args.n / cases["elapsed"] / (args.n / baseline["elapsed"]) for cases, baseline in pairs if baseline]
     median = sorted(range(len(pairs)), key=lambda i: ratios[i])[(len(pairs) - 1) // 2]  # the lower one of two
     report(args, *pairs[median])

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from register_client.http import JsonHttpClient, NoAnswer, NotSent
+from stubs.serve import free_port
 
 SECRET = "123456782"  # stands for personal data in a request or an answer
 
@@ -79,10 +80,7 @@ async def test_an_answer_comes_back_whole_with_what_was_sent_arriving_as_json():
 
 
 async def test_a_refused_connection_was_never_sent():
-    with socket.socket() as probe:  # a port that nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    client = JsonHttpClient(f"http://127.0.0.1:{port}", 5)
+    client = JsonHttpClient(f"http://127.0.0.1:{free_port()}", 5)  # a port that nobody listens on
     with pytest.raises(NotSent, match="ClientConnectorError"):
         await client.post("/v1/things", {"bsn": SECRET})
     await client.close()
