@@ -17,7 +17,10 @@ dev server did per case (its own metrics).
 
 Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
      [--register-rate PER_SECOND] [--layout split|combined] [--wave-only] [--baseline-unbounded]
-     [--pairs P]
+     [--pairs P] [--against M]
+With --against M it runs the wave alone at M cases, at N, and at M again, and prints the N-case rate
+against the mean of the two M-case rates: a wave's rate as it grows, measured within the same
+stretch of time (this machine's speed swings too much between runs half an hour apart).
 With --pairs P it runs P wave-and-baseline pairs, alternating which goes first, and prints the
 full report of the pair with the median ratio, every pair's rates and the range of the ratio.
 """
@@ -82,6 +85,24 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def cluster_cpu_seconds(postgres: ThrowawayPostgres | None) -> float:
+    """CPU time the PostgreSQL cluster has used so far (0 with SQLite): its postmaster, the
+    backends that ended (reaped into the postmaster's children's time) and those still running."""
+    if postgres is None:
+        return 0.0
+    postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
+    total = ticks / os.sysconf("SC_CLK_TCK")
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+                total += cpu_seconds(int(proc.name))
+        except (OSError, ValueError):
+            continue  # a backend that ended meanwhile: counted in the postmaster's children's time
+    return total
+
+
 def dev_server_pid() -> int:
     """The Temporal dev server this bench started (the `temporal server start-dev` process)."""
     for proc in Path("/proc").iterdir():
@@ -97,12 +118,14 @@ def dev_server_pid() -> int:
 
 
 class CpuMeter:
-    """CPU seconds used by the dev server, the workers and this process (stubs, starts, polling)
-    over one phase: what each case costs where, beside the wall-clock rate."""
+    """CPU seconds used by the dev server, the workers, this process (stubs, starts, polling) and
+    the PostgreSQL cluster over one phase: what each case costs where, beside the wall-clock rate.
+    The cluster shares the machine's cores with the rest, so its CPU slows both."""
 
-    def __init__(self) -> None:
+    def __init__(self, postgres: ThrowawayPostgres | None = None) -> None:
         self.server = dev_server_pid()
-        self.start = (cpu_seconds(self.server), cpu_seconds(os.getpid()))
+        self.postgres = postgres
+        self.start = (cpu_seconds(self.server), cpu_seconds(os.getpid()), cluster_cpu_seconds(postgres))
 
     def stop(self, workers: list[subprocess.Popen]) -> dict[str, Any]:
         """`workers` as `fleet` started them: each role's processes together, in ROLES order."""
@@ -111,6 +134,7 @@ class CpuMeter:
         return {
             "server_cpu": cpu_seconds(self.server) - self.start[0],
             "bench_cpu": cpu_seconds(os.getpid()) - self.start[1],
+            "database_cpu": cluster_cpu_seconds(self.postgres) - self.start[2],
             "workers_cpu": sum(used),
             "role_cpu": {role: sum(used[i * per_role : (i + 1) * per_role]) for i, role in enumerate(ROLES)},
         }
@@ -250,7 +274,9 @@ def stop_all(processes: list[subprocess.Popen]) -> None:
         process.wait(timeout=60)
 
 
-async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: int) -> dict:
+async def run_cases(
+    env, workdir: Path, n: int, rate: float, url: str, workers: int, postgres: ThrowawayPostgres | None
+) -> dict:
     key = secrets.token_bytes(32)
     migrate(url)
     admin = Administration(make_async_engine(url), BsnProtector(key))
@@ -293,7 +319,7 @@ async def run_cases(env, workdir: Path, n: int, rate: float, url: str, workers: 
                 + __import__("datetime").timedelta(hours=9)
                 - await env.get_current_time()
             )
-            started, meter = time.perf_counter(), CpuMeter()
+            started, meter = time.perf_counter(), CpuMeter(postgres)
             stretches = Stretches(meter.server)
             await client.start_workflow(
                 WaveWorkflow.run,
@@ -432,20 +458,38 @@ async def main() -> None:
         "and its range (this machine's speed swings by a fifth within the hour)",
     )
     parser.add_argument(
+        "--against",
+        type=int,
+        metavar="M",
+        help="run the wave alone at M cases just before and just after the N-case wave, and print the "
+        "N-case rate against the mean of the two (rates measured at different times do not compare)",
+    )
+    parser.add_argument(
         "--baseline-unbounded",
         action="store_true",
         help="start all bare workflows at once (before 2026-12-04), not at most as many open as the wave keeps busy",
     )
     args = parser.parse_args()
+    if args.against and args.pairs > 1:
+        parser.error("--against: runs the wave alone, so it takes no --pairs")
     ROLES[:] = ["workflows", "activities"] if args.layout == "split" else ["all"]
     configure_logging(level="WARNING")
     postgres = ThrowawayPostgres().start() if args.database == "postgresql" else None
     try:
-        pairs = [await measure(args, postgres, pair) for pair in range(1 if args.wave_only else args.pairs)]
+        if args.against:
+            sizes = (args.against, args.n, args.against)
+            alone = [
+                (await measure(argparse.Namespace(**{**vars(args), "n": size, "wave_only": True}), postgres, i))[0]
+                for i, size in enumerate(sizes)
+            ]
+        else:
+            pairs = [await measure(args, postgres, pair) for pair in range(1 if args.wave_only else args.pairs)]
     finally:
         if postgres:
             postgres.stop()
-    if len(pairs) == 1:
+    if args.against:
+        report_sizes(args, sizes, alone)
+    elif len(pairs) == 1:
         report(args, *pairs[0])
     else:
         report_pairs(args, pairs)
@@ -465,11 +509,24 @@ def report_pairs(args: argparse.Namespace, pairs: list[tuple[dict, dict | None]]
             f"CPU per case wave/baseline: dev server {cpu_ms(cases, 'server_cpu', args.n)}/"
             f"{cpu_ms(baseline, 'server_cpu', args.n)} ms, workers {cpu_ms(cases, 'workers_cpu', args.n)}/"
             f"{cpu_ms(baseline, 'workers_cpu', args.n)} ms"
+            + (f", PostgreSQL {cpu_ms(cases, 'database_cpu', args.n)} ms" if args.database == "postgresql" else "")
         )
     print(
         f"ratio over {len(pairs)} pairs: median {ratios[median]:.2f}, from {min(ratios):.2f} to {max(ratios):.2f}; "
         f"worker peak memory over all pairs {max(cases['memory'] for cases, _ in pairs):.0f} MiB; "
         f"register busiest second over all pairs {max(cases['register_peak'] for cases, _ in pairs)}/s"
+    )
+
+
+def report_sizes(args: argparse.Namespace, sizes: tuple[int, int, int], runs: list[dict]) -> None:
+    """The N-case wave's full report, then its rate against the M-case waves just before and after."""
+    report(args, runs[1], None)
+    rates = [size / run["elapsed"] for size, run in zip(sizes, runs, strict=True)]
+    small = (rates[0] + rates[2]) / 2
+    print(
+        f"wave alone: {sizes[0]:,} cases {rates[0]:.1f}/s (before), {sizes[1]:,} cases {rates[1]:.1f}/s, "
+        f"{sizes[2]:,} cases {rates[2]:.1f}/s (after); {sizes[1]:,} against {sizes[0]:,}: {rates[1] / small:.2f} "
+        f"(against the mean of before and after, {small:.1f}/s)"
     )
 
 
@@ -494,7 +551,7 @@ async def measure(
         async def wave() -> dict:
             metrics_port = free_port()
             async with await dev_server(metrics_port) as env:
-                cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers)
+                cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers, postgres)
                 cases["server"] = server_work(metrics_port, args.n)
                 print()
             return cases
@@ -590,6 +647,7 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None
             f"{name}: CPU per case: dev server {run['server_cpu'] / args.n * 1000:.0f} ms, "
             f"workers {run['workers_cpu'] / args.n * 1000:.0f} ms ({roles_cpu(run['role_cpu'], args.n)}), "
             f"bench process (stubs, starts, polling) {run['bench_cpu'] / args.n * 1000:.0f} ms"
+            + (f", PostgreSQL {run['database_cpu'] / args.n * 1000:.0f} ms" if args.database == "postgresql" else "")
         )
     for name, run in runs:
         print(f"{name}: as it grows: {run['stretches']}")
