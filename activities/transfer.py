@@ -391,7 +391,7 @@ class TransferActivities:
     async def start_wave_cases(self, request: WaveStartInput) -> WaveStarted:
         """The wave's next window of cases, read in one query and started (activities.wave_starts)."""
         wave_date, cases = await self.wave_page(request.wave_id, request.after, request.limit)
-        return await start_cases(activity.client(), request, wave_date, cases)
+        return await start_cases(activity.client(), self.admin, request, wave_date, cases)
 
     async def wave_page(self, wave_id: str, after: str | None, limit: int) -> tuple[date | None, list[PensionCase]]:
         try:
@@ -401,8 +401,12 @@ class TransferActivities:
 
     @activity.defn(name=COUNT_SETTLED_CASES)
     async def count_settled_cases(self, request: SettledCount) -> int:
-        """A wave's back-pressure: how many of the cases it handled are settled."""
-        return await self.admin.wave_settled(request.wave_id, request.through)
+        """A wave's back-pressure: how many of the cases it handled are settled. Every case the
+        wave starts has its reporting row from its start (`start_wave_cases`), so the handled
+        less the busy ones are the settled ones, and only the busy ones are read."""
+        if request.handled is None:
+            return await self.admin.wave_settled(request.wave_id, request.through)
+        return max(0, request.handled - await self.admin.wave_busy(request.wave_id, request.through))
 
 
 def kept_statements(progress: CaseProgress) -> list[tuple[str, date, dict[str, Any]]]:

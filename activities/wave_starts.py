@@ -1,5 +1,5 @@
 """A wave's starts: the next window of its cases, read from the administration in one query and
-started through the Temporal client, each as its own case workflow.
+started through the Temporal client, each as its own case workflow, with its reporting row.
 
 Started here rather than as the wave's child workflows (issue 14): a child reports its start and
 its close back to the wave, so every case cost the wave a workflow task of its own and grew its
@@ -23,7 +23,8 @@ from models.case import PensionCase
 from models.ids import case_workflow_id
 from models.transfer import CASE_CODE_VERSION, OutgoingTransferInput, WavePlanned
 from models.wave import WaveStarted, WaveStartInput
-from workflows.bookkeeping import opening_view
+from store.repository import Administration
+from workflows.bookkeeping import opening_projection, opening_view
 
 # The workflow and its signal, by name (activities reach workflows through the client only).
 CASE_WORKFLOW = "OutgoingSmallPensionTransfer"
@@ -34,24 +35,34 @@ START_CONCURRENCY = 32
 
 
 async def start_cases(
-    client: Client, request: WaveStartInput, wave_date: date | None, cases: Sequence[PensionCase]
+    client: Client,
+    admin: Administration,
+    request: WaveStartInput,
+    wave_date: date | None,
+    cases: Sequence[PensionCase],
 ) -> WaveStarted:
     gate = asyncio.Semaphore(START_CONCURRENCY)
     info = activity.info()
+    inputs = [
+        OutgoingTransferInput(
+            provider=request.provider,
+            case=case,
+            legal=request.legal,
+            wave_date=wave_date,
+            wave_id=request.wave_id,
+            code_version=CASE_CODE_VERSION,
+        )
+        for case in cases
+    ]
+    # Before the starts: a case counts as busy for the wave's back-pressure from its start, and
+    # the count reads only the busy rows (store.repository.wave_busy). A case with a row keeps it.
+    await admin.open_cases([opening_projection(data) for data in inputs])
 
-    async def one(case: PensionCase) -> bool:
+    async def one(data: OutgoingTransferInput) -> bool:
         """True when this step started the case (now, or in an earlier try of the same step)."""
-        workflow_id = case_workflow_id(request.provider, case.case_id)
+        workflow_id = case_workflow_id(request.provider, data.case.case_id)
         async with gate:
             try:
-                data = OutgoingTransferInput(
-                    provider=request.provider,
-                    case=case,
-                    legal=request.legal,
-                    wave_date=wave_date,
-                    wave_id=request.wave_id,
-                    code_version=CASE_CODE_VERSION,
-                )
                 # Findable at once by its wave and phase, and nothing to upsert on its first task.
                 search_attributes, summary = opening_view(data)
                 await client.start_workflow(
@@ -64,7 +75,7 @@ async def start_cases(
                     # A case that failed (for a reason other than missing operator data, which
                     # it waits for) starts again; a running or closed case never does.
                     id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE_FAILED_ONLY,
-                    static_summary=f"case {case.case_id} of wave {request.wave_id}",
+                    static_summary=f"case {data.case.case_id} of wave {request.wave_id}",
                 )
                 return True
             except WorkflowAlreadyStartedError:
@@ -74,7 +85,7 @@ async def start_cases(
                     await tell_plan(client, workflow_id, request.wave_id, wave_date)
                 return False
 
-    started = await asyncio.gather(*(one(case) for case in cases))
+    started = await asyncio.gather(*(one(data) for data in inputs))
     return WaveStarted(
         started=sum(started),
         already_running=len(started) - sum(started),

@@ -63,10 +63,13 @@ class WaveStarted(BaseModel):
 
 
 class SettledCount(BaseModel):
-    """How many of the wave's cases up to `through` (case_id order) are settled."""
+    """How many of the wave's cases up to `through` (case_id order) are settled, of the `handled`
+    ones: those handled less those busy. Without `handled` (a step scheduled before it was sent)
+    every case up to `through` is read."""
 
     wave_id: str
     through: str
+    handled: int | None = Field(default=None, ge=0)
 
 
 class WavePage(BaseModel):

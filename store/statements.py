@@ -27,6 +27,7 @@ class CaseStatements:
     audit_once: Insert  # audit rows; a repeated key changes nothing
     statement_once: Insert  # 17e.7 calculations, once per case and transfer date
     projection_upsert: Insert  # the case's reporting row, written whole
+    projection_once: Insert  # a reporting row, unless the case has one
     payment_once: Insert  # a payment, returning the row it made (none when the key was booked)
     payment_by_key: Select
     providers_in: Select
@@ -46,6 +47,7 @@ def case_statements(dialect_name: str) -> CaseStatements:
         projection_upsert=upsert.on_conflict_do_update(
             index_elements=["case_id"], set_={name: upsert.excluded[name] for name in updated}
         ),
+        projection_once=insert_for(dialect_name, CASES).on_conflict_do_nothing(index_elements=["case_id"]),
         payment_once=insert_for(dialect_name, PAYMENTS)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])
         .returning(*PAYMENTS.c),

@@ -210,15 +210,34 @@ def summary_line(case_id: str, state: CaseState, regime: Regime, failed: int) ->
     return " · ".join(parts)
 
 
-def opening_view(data: OutgoingTransferInput) -> tuple[TypedSearchAttributes, str]:
-    """What a new case shows at its first publish when it goes the usual way (eligible, its
-    first register query planned): a starter sets these at the start, so operators find the case
-    at once and the case upserts nothing until something changes (issue 14). A case that goes
-    another way upserts the difference, as before."""
+def opening_state(data: OutgoingTransferInput) -> tuple[CaseState, Regime]:
+    """A new case as it stands when it goes the usual way (eligible, its first register query planned)."""
     regime = regime_for(data.case.participation_end)
     state = CaseState()
     due = data.wave_date if regime is Regime.EXISTING else first_query_due(data.case.participation_end)
     state.set_due(due, first_query_article(regime) if due else None)
+    return state, regime
+
+
+def opening_view(data: OutgoingTransferInput) -> tuple[TypedSearchAttributes, str]:
+    """What a new case shows at its first publish when it goes the usual way: a starter sets
+    these at the start, so operators find the case at once and the case upserts nothing until
+    something changes (issue 14). A case that goes another way upserts the difference, as before."""
+    state, regime = opening_state(data)
     values, summary = operator_view(data, state, regime)
     pairs = [SearchAttributePair(key, value) for key, value in values.items() if value is not None]
     return TypedSearchAttributes(pairs), summary
+
+
+def opening_projection(data: OutgoingTransferInput) -> CaseProjection:
+    """A new case's reporting row, written by the wave that starts it: the case is in the reports,
+    and busy for its wave's back-pressure, from its start; its own first write replaces the row."""
+    state, regime = opening_state(data)
+    return CaseProjection(
+        case_id=data.case.case_id,
+        regime=regime.value,
+        status=state.phase.value,
+        next_due=state.next_due,
+        next_due_article=state.next_due_article,
+        settled=False,
+    )

@@ -303,11 +303,12 @@ async def start_wave_cases(wave: WaveInput, limit: int) -> WaveStarted:
     )
 
 
-async def count_settled_cases(wave_id: str, through: str) -> int:
-    """How many of the wave's cases up to `through` are settled (a long wait, or closed)."""
+async def count_settled_cases(wave_id: str, through: str, handled: int | None) -> int:
+    """How many of the wave's `handled` cases (up to `through`) are settled (a long wait, or closed);
+    without `handled`, every case up to `through` is read (models.wave.SettledCount)."""
     return await workflow.execute_activity(
         COUNT_SETTLED_CASES,
-        SettledCount(wave_id=wave_id, through=through),
+        SettledCount(wave_id=wave_id, through=through, handled=handled),
         task_queue=ids.wave_task_queue(workflow.info().task_queue),
         result_type=int,
         start_to_close_timeout=STEP_TIMEOUT,

@@ -108,7 +108,7 @@ class WaveWorkflow:
             await self.until_allowed()
             if self.cancelled:
                 return self.progress()
-            size = min(data.window, await self.room()) if back_pressure else data.window
+            size = min(data.window, await self.room(rows_at_start=False)) if back_pressure else data.window
             if size == 0:
                 if workflow.info().is_continue_as_new_suggested():
                     break  # the next run goes on from the cursor
@@ -141,7 +141,7 @@ class WaveWorkflow:
             await self.until_allowed()
             if self.cancelled:
                 return
-            size = min(data.window, await self.room())
+            size = min(data.window, await self.room(rows_at_start=True))
             if size == 0:
                 if workflow.info().is_continue_as_new_suggested():
                     break  # the next run goes on from the cursor
@@ -165,13 +165,15 @@ class WaveWorkflow:
                 break
         workflow.continue_as_new(data.model_copy(update={"start_paused": self.paused}))
 
-    async def room(self) -> int:
-        """How many more cases may start now: the bound less the handled cases not yet settled."""
+    async def room(self, rows_at_start: bool) -> int:
+        """How many more cases may start now: the bound less the handled cases not yet settled.
+        Cases started by step (`rows_at_start`) have their reporting row from their start, so the
+        count reads only the busy ones; children started by an older wave's run are all read."""
         data = self.data
         if data.cursor is None:
             return data.max_busy
         handled = data.counts.started + data.counts.already_running
-        settled = await steps.count_settled_cases(data.wave_id, data.cursor)
+        settled = await steps.count_settled_cases(data.wave_id, data.cursor, handled if rows_at_start else None)
         self.busy = max(0, handled - settled)
         return max(0, data.max_busy - self.busy)
 

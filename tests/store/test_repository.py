@@ -253,6 +253,32 @@ async def test_providers_funding_ratios_and_case_projection(admin):
     assert stored.status == "transferred" and stored.next_due == date(2022, 3, 31)
 
 
+async def test_a_waves_busy_cases_are_those_up_to_its_cursor_whose_row_is_not_settled(admin):
+    """A wave counts as busy the cases it handled (up to its cursor) whose reporting row says they
+    are not settled: opened when the wave starts them, until they settle. Opening never replaces
+    the row of a case that has one (a case that ran before, waiting for its year)."""
+    for case_id in ["W-0", "W-1", "W-2", "W-3", "W-4", "X-1"]:
+        await add_case(admin, case_id=case_id)
+    await admin.define_wave("W1", ["W-0", "W-1", "W-2", "W-3", "W-4"])
+    await admin.define_wave("W2", ["X-1"])
+    waiting = CaseProjection(case_id="W-0", regime="17e", status="awaiting_query", settled=True)
+    await admin.save_case_projection(waiting)
+    opened = [
+        CaseProjection(case_id=case_id, regime="17e", status="awaiting_query")
+        for case_id in ["W-0", "W-1", "W-2", "W-3", "X-1"]
+    ]
+    await admin.open_cases(opened)
+    await admin.open_cases(opened)  # a retried start step changes nothing
+    await admin.open_cases([])
+    assert await admin.case_projection("W-0") == waiting
+    assert await admin.wave_busy("W1", "W-3") == 3  # W-1 to W-3; X-1 is another wave's
+    assert await admin.wave_busy("W1", "W-1") == 1  # the wave's cursor bounds the count
+    closed = opened[2].model_copy(update={"status": "closed", "outcome": "transferred", "settled": True})
+    await admin.save_case_projection(closed)
+    assert await admin.wave_busy("W1", "W-3") == 2
+    assert await admin.wave_settled("W1", "W-3") == 2  # the count that reads every handled case
+
+
 async def test_money_is_exact_on_every_engine(admin):
     await add_case(admin, old_age_pension="0.10")
     for i, amount in enumerate(["0.10", "0.20", "99999999.99"]):

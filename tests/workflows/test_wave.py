@@ -159,17 +159,17 @@ async def test_a_retried_start_step_counts_the_cases_its_lost_try_started_and_st
     _, cases = await world.admin.wave_page("W1", None, 5)
     lost_try = ActivityEnvironment(client=world.client)
     lost_try.info = replace(lost_try.info, attempt=1, scheduled_time=datetime.now(UTC) - timedelta(days=1))
-    first = await lost_try.run(start_cases, world.client, request, None, cases)
+    first = await lost_try.run(start_cases, world.client, world.admin, request, None, cases)
     assert (first.started, first.already_running, first.cursor, first.exhausted) == (5, 0, "W-004", False)
 
     retry = ActivityEnvironment(client=world.client)
     retry.info = replace(lost_try.info, attempt=2)
-    again = await retry.run(start_cases, world.client, request, None, cases)
+    again = await retry.run(start_cases, world.client, world.admin, request, None, cases)
     assert (again.started, again.already_running) == (5, 0)
     started_at = (await world.client.get_workflow_handle(case_workflow_id("PF-A", "W-004")).describe()).start_time
     later = ActivityEnvironment(client=world.client)
     later.info = replace(lost_try.info, attempt=2, scheduled_time=started_at + timedelta(seconds=1))
-    found = await later.run(start_cases, world.client, request, None, cases)
+    found = await later.run(start_cases, world.client, world.admin, request, None, cases)
     assert (found.started, found.already_running) == (0, 5)
     assert await started_cases(world.client) == {case.case_id for case in cases}
 
