@@ -525,7 +525,8 @@ class Administration:
         """How many of a wave's cases up to `through` are busy: their reporting row (written when
         the wave starts them, `open_cases`) says they are not settled. Read from the index of
         unsettled rows, so the count costs as much at the end of a 100,000-case wave as at its start
-        (0.1 ms on SQLite; 0.7 ms on PostgreSQL once it has statistics, which autovacuum keeps).
+        (1.3 ms through this method on SQLite at 100,000; under 1 ms on PostgreSQL once it has
+        statistics, which autovacuum keeps).
         Written as EXISTS: as a join, SQLite read every member of the wave (36 ms at 100,000)."""
         member = exists().where(WaveMember.wave_id == wave_id, WaveMember.case_id == TransferCase.case_id)
         async with self.transaction() as session:
