@@ -79,10 +79,17 @@ def bench_bsn(n: int) -> str:
     return next(f"{prefix + k}{d}" for k in range(10) for d in range(10) if bsn_problem(f"{prefix + k}{d}") is None)
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user + system) a process has used so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def stat_fields(pid: int) -> list[str]:
+    """/proc/PID/stat after the command name: [0] state, [1] parent pid, [11] utime, [12] stime,
+    [13] cutime, [14] cstime (clock ticks)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time (user + system) a process has used so far; with `children`, also that of the
+    children it has reaped."""
+    fields = stat_fields(pid)
+    return sum(int(fields[i]) for i in ((11, 12, 13, 14) if children else (11, 12))) / os.sysconf("SC_CLK_TCK")
 
 
 def cluster_cpu_seconds(postgres: ThrowawayPostgres | None) -> float:
@@ -91,12 +98,10 @@ def cluster_cpu_seconds(postgres: ThrowawayPostgres | None) -> float:
     if postgres is None:
         return 0.0
     postmaster = int((postgres.data / "postmaster.pid").read_text().split()[0])
-    fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime, stime, cutime, cstime
-    total = ticks / os.sysconf("SC_CLK_TCK")
+    total = cpu_seconds(postmaster, children=True)
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == postmaster:
+            if proc.name.isdigit() and int(stat_fields(int(proc.name))[1]) == postmaster:
                 total += cpu_seconds(int(proc.name))
         except (OSError, ValueError):
             continue  # a backend that ended meanwhile: counted in the postmaster's children's time
