@@ -1,7 +1,7 @@
 """The bare baseline of bench/wave.py: a workflow that runs K no-op activities one after the
 other, and a worker for it (run as its own process, like the engine's worker), as the engine's
-is built: the same workflow cache and activity slots, the same sandbox, payloads encrypted with
-WKP_PAYLOAD_KEYS, metrics on WKP_METRICS_PORT. Run as `python -m bench.bare` (the sandbox imports
+is built: the same workflow cache, activity slots and pollers, the same sandbox, payloads
+encrypted with WKP_PAYLOAD_KEYS, metrics on WKP_METRICS_PORT. Run as `python -m bench.bare` (the sandbox imports
 the workflow's module by its name, which a script's `__main__` does not have)."""
 
 import asyncio
@@ -17,7 +17,7 @@ from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
 from config.bytecode import keep_workflow_bytecode
 from config.temporal_runtime import metrics_runtime
-from worker import MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, SANDBOX
+from worker import MAX_CACHED_WORKFLOWS, MAX_CONCURRENT_ACTIVITIES, POLLERS, SANDBOX
 
 TASK_QUEUE = "bench-bare"
 
@@ -37,6 +37,8 @@ async def serve(address: str) -> None:
         workflows=[BareWorkflow] if role != "activities" else [],
         activities=[no_op] if role != "workflows" else [],
         workflow_runner=SANDBOX,
+        workflow_task_poller_behavior=POLLERS,
+        activity_task_poller_behavior=POLLERS,
         max_concurrent_activities=MAX_CONCURRENT_ACTIVITIES,
         max_cached_workflows=MAX_CACHED_WORKFLOWS,
     ):
