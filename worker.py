@@ -80,8 +80,8 @@ WAVE_STEP_SLOTS = 4
 # How many polls a worker keeps open for tasks: as many as the tasks waiting call for (Temporal's
 # recommended poller autoscaling), not the SDK's fixed 5 per kind, of which a cached worker gives
 # its sticky queue 4 and new cases 1. With those, a wave's workflow tasks waited 1.1-1.4 s for a
-# poll on a worker using a third of a core; autoscaled, 0.1 s, and a 1,000-case wave ran 20.5-21.9
-# cases/s against 16.4-17.2 (bench/wave.py, 2026-12-04, issue 14).
+# poll on a worker using less than half a core; autoscaled, 0.1 s, and a 1,000-case wave ran at
+# 19.3-22.9 cases/s against 14.5-18.2 before (bench/wave.py, 2026-12-04, README Benchmarks).
 POLLERS = PollerBehaviorAutoscaling()
 
 

@@ -7,8 +7,8 @@ case runs query -> funding check -> transfer value -> payment -> acknowledged ->
 engine's worker runs as its own process (as in production) under the configured register rate.
 The baseline: N bare workflows, each running as many no-op activities as one case runs (with the
 engine's step timeout), on as many worker processes of the same kind, with the same workflow
-cache, activity slots, pollers and payload codec, started the same way (no more open at once than the wave
-keeps busy). Prints cases/s, baseline workflows/s, their ratio, the workers' peak memory (VmHWM),
+cache, activity slots, pollers and payload codec, started the same way (no more open at once than
+the wave keeps busy). Prints cases/s, baseline workflows/s, their ratio, the workers' peak memory (VmHWM),
 the register rate observed at the stub vs the limit, and why: the most cases open at once,
 workflow cache hits and misses, and the mean schedule-to-start of workflow tasks and activities
 (from the workers' Prometheus metrics), each run's rate and dev server CPU per case over its
