@@ -1,8 +1,8 @@
 """The bare baseline of bench/wave.py: a workflow that runs K no-op activities one after the
 other, and a worker for it (run as its own process, like the engine's worker), as the engine's
 is built: the same workflow cache, activity slots and pollers, the same sandbox, payloads
-encrypted with WKP_PAYLOAD_KEYS, metrics on WKP_METRICS_PORT. Run as `python -m bench.bare` (the sandbox imports
-the workflow's module by its name, which a script's `__main__` does not have)."""
+encrypted with WKP_PAYLOAD_KEYS, metrics on WKP_METRICS_PORT. Run as `python -m bench.bare` (the
+sandbox imports the workflow's module by its name, which a script's `__main__` does not have)."""
 
 import asyncio
 import os

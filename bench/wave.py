@@ -8,8 +8,8 @@ engine's worker runs as its own process (as in production) under the configured 
 The baseline: N bare workflows, each running as many no-op activities as one case runs (with the
 engine's step timeout), on as many worker processes of the same kind, with the same workflow
 cache, activity slots, pollers and payload codec, started the same way (no more open at once than
-the wave keeps busy). Prints cases/s, baseline workflows/s, their ratio, the workers' peak memory (VmHWM),
-the register rate observed at the stub vs the limit, and why: the most cases open at once,
+the wave keeps busy). Prints cases/s, baseline workflows/s, their ratio, the workers' peak memory
+(VmHWM), the register rate observed at the stub vs the limit, and why: the most cases open at once,
 workflow cache hits and misses, and the mean schedule-to-start of workflow tasks and activities
 (from the workers' Prometheus metrics), each run's rate and dev server CPU per case over its
 second and its ninth tenth (does it slow as it grows, and is the dev server why), and what the
