@@ -61,12 +61,15 @@ class EngineWorkers:
         await self._stack.aclose()
 
 
-# Activities a worker runs at once. Nearly every activity writes to the administration, whose
-# connection pool holds 15 (SQLite) or 20 (PostgreSQL) connections: more activities at once only
-# queue inside the worker for a connection, where the wait counts against the step's 10 s
-# timeout. On a 10,000-case wave that turned into a collapse (timeouts, retries, more waiting).
-# Work beyond this waits in Temporal's task queue instead, where waiting costs nothing.
-MAX_CONCURRENT_ACTIVITIES = 12
+# Activities a worker runs at once. The administration's transactions run whole in threads (one
+# for SQLite, eight for PostgreSQL: store/transaction_threads.py), a few milliseconds each, so an
+# activity waits for its turn only briefly. With 12 slots a wave's activities waited 0.9-1.8 s in
+# Temporal's queue for a slot while the activity process used a third of a core; with 40, 0.4-0.6 s,
+# and a 10,000-case wave ran at 20.0 cases/s against 17.0 (SQLite, 2026-12-04, README Benchmarks).
+# The 12 dated from before the threads, when activities queued inside the worker for the async
+# pool's 15-20 connections and the wait counted against the step's 10 s timeout: on a 10,000-case
+# wave that turned into a collapse (timeouts, retries, more waiting).
+MAX_CONCURRENT_ACTIVITIES = 40
 
 # Workflows a worker keeps in memory between their tasks (the SDK's default). An evicted case is
 # rebuilt from its history in a new sandbox at its next task: cheap for a case that wakes once a
