@@ -85,11 +85,15 @@ def stat_fields(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
-def cpu_seconds(pid: int, children: bool = False) -> float:
-    """CPU time (user + system) a process has used so far; with `children`, also that of the
-    children it has reaped."""
-    fields = stat_fields(pid)
+def ticks_to_seconds(fields: list[str], children: bool = False) -> float:
+    """The CPU time (user + system) in `stat_fields`; with `children`, also that of the children
+    the process has reaped."""
     return sum(int(fields[i]) for i in ((11, 12, 13, 14) if children else (11, 12))) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """CPU time a process has used so far (`ticks_to_seconds`)."""
+    return ticks_to_seconds(stat_fields(pid), children)
 
 
 def cluster_cpu_seconds(postgres: ThrowawayPostgres | None) -> float:
@@ -101,8 +105,11 @@ def cluster_cpu_seconds(postgres: ThrowawayPostgres | None) -> float:
     total = cpu_seconds(postmaster, children=True)
     for proc in Path("/proc").iterdir():
         try:
-            if proc.name.isdigit() and int(stat_fields(int(proc.name))[1]) == postmaster:
-                total += cpu_seconds(int(proc.name))
+            if not proc.name.isdigit():
+                continue
+            fields = stat_fields(int(proc.name))  # read once: its parent and its time
+            if int(fields[1]) == postmaster:
+                total += ticks_to_seconds(fields)
         except (OSError, ValueError):
             continue  # a backend that ended meanwhile: counted in the postmaster's children's time
     return total
