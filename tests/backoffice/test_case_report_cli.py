@@ -10,6 +10,7 @@ from pathlib import Path
 from temporalio.client import Client
 
 from tests.conftest import TEST_CONVERTER, nth_bsn
+from tests.legal_day import working_legal_date
 from tests.polling import eventually
 
 WKP = str(Path(sys.executable).parent / "wkp")
@@ -43,12 +44,16 @@ async def test_reports_reach_running_cases_from_the_command_line_and_the_daily_b
             found[execution.id.rsplit("PF-A-", 1)[1]] = f"{phase} {outcome[0] if outcome else ''}".strip()
         return found
 
+    async def phase_of(case_id: str, expected: str) -> str:
+        """The case's phase once it is `expected`, or the last one seen within a minute."""
+        return (await eventually(phases, lambda found: found[case_id] == expected, timeout=60))[case_id]
+
     try:
         assert wkp("admin", "import", "export.csv", "--no-progress").returncode == 0
         assert wkp("admin", "provider", "add", "PF-A", "--kind", "fund").returncode == 0
         up = wkp("up", "--detach")
         assert up.returncode == 0, up.stdout + up.stderr
-        assert wkp("wave", "start", "R", "--all").returncode == 0
+        assert wkp("wave", "start", "R", "--all", "--legal-date", str(working_legal_date())).returncode == 0
         waiting = {case_id: "awaiting_query" for case_id in CASES} | {LEAVER: "awaiting_afkoopvoet"}
         assert await eventually(phases, lambda found: found == waiting, timeout=120) == waiting
 
@@ -66,7 +71,7 @@ async def test_reports_reach_running_cases_from_the_command_line_and_the_daily_b
         two = wkp("case", "report", "R-1", "--death-date", "2026-11-20", "--pension-date", "2030-01-01")
         assert two.returncode == 2 and "exactly one of" in two.stderr
 
-        await eventually(phases, lambda found: found["R-0"] == "closed deceased", timeout=60)
+        assert await phase_of("R-0", "closed deceased") == "closed deceased"
         closed = wkp("case", "report", "R-0", "--request", "individual-transfer")
         assert closed.returncode == 2 and "is closed" in closed.stderr, closed
 
@@ -103,9 +108,9 @@ async def test_reports_reach_running_cases_from_the_command_line_and_the_daily_b
         )
         assert recorded.returncode == 0 and "told to look again" in recorded.stdout, recorded
         assert "2026-01-01 to onwards" in wkp("admin", "afkoopvoet", "list").stdout
-        await eventually(phases, lambda found: found[LEAVER] == "awaiting_consent", timeout=60)
+        assert await phase_of(LEAVER, "awaiting_consent") == "awaiting_consent"
         assert wkp("case", "consent", LEAVER, "--yes").returncode == 0
-        await eventually(phases, lambda found: found[LEAVER] == "closed bought_off", timeout=60)
+        assert await phase_of(LEAVER, "closed bought_off") == "closed bought_off"
         paid = wkp("case", "show", LEAVER).stdout
         assert "buyout_paid" in paid and "amount=2962.50" in paid and "factor=11.85" in paid, paid
         audit = wkp("audit", "report", LEAVER, "--out", str(tmp_path / "audit"))

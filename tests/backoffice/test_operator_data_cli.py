@@ -5,14 +5,13 @@ fails; once an operator records the data with `wkp admin`, they go on by themsel
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 from temporalio.client import Client
 
-from rules.legal_time import amsterdam_date
 from rules.suspension import ratio_month
 from tests.conftest import TEST_CONVERTER, nth_bsn
+from tests.legal_day import working_legal_date
 from tests.polling import eventually
 
 WKP = str(Path(sys.executable).parent / "wkp")
@@ -38,7 +37,8 @@ async def test_cases_wait_for_operator_data_and_pay_once_it_is_recorded(tmp_path
     spells = [{"bsn": nth_bsn(600 + i), "provider": "PF-C", "from": "2020-01-01", "to": None} for i in range(5)]
     spells += [{"bsn": nth_bsn(700 + i), "provider": "PF-B", "from": "2020-01-01", "to": None} for i in range(2)]
     (home / "register-spells.json").write_text(json.dumps(spells))
-    month = ratio_month(amsterdam_date(datetime.now(UTC)))
+    on = working_legal_date()
+    month = ratio_month(on)
     try:
         assert wkp("admin", "import", "export.csv", "--no-progress").returncode == 0
         for provider, kind in (("PF-A", "fund"), ("PF-B", "fund"), ("PF-C", "insurer")):
@@ -48,7 +48,7 @@ async def test_cases_wait_for_operator_data_and_pay_once_it_is_recorded(tmp_path
         assert wkp("admin", "funding-ratio", "set", "PF-A", month, "1.12", "--source", "DNB").returncode == 0
         up = wkp("up", "--detach")
         assert up.returncode == 0, up.stdout + up.stderr
-        started = wkp("wave", "start", "M1", "--all")
+        started = wkp("wave", "start", "M1", "--all", "--legal-date", str(on))
         assert started.returncode == 0, started.stderr
 
         async def phases() -> dict[str, set[str]]:
