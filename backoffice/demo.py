@@ -1,7 +1,8 @@
 """`wkp demo`: a generated portfolio of former participants, loaded into the administration and
 the register stub, their cases started on the embedded stack, and a report of what happened.
 
-The demo runs on today's date, as a provider installing wkp would: its portfolio holds leavers of
+The demo runs on today's date, as a provider installing wkp would (on a weekend or public holiday,
+on the next working day: payments are made on working days only): its portfolio holds leavers of
 2017 to this year. Those whose year has no threshold yet (the engine ships up to 2025 and never
 guesses one) wait in `awaiting_threshold` until an operator records it (`wkp admin threshold set`),
 then go on by themselves. `--legal-date` runs the cases' clock from another day (tests only)."""
@@ -28,7 +29,7 @@ from models.case import PensionCase
 from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.transfer import CASE_CODE_VERSION, LegalSettings, OutgoingTransferInput
-from rules.calendar import add_months
+from rules.calendar import DECREE_DAYS, LegalCalendar, add_months
 from rules.suspension import ratio_month
 from store.factory import administration
 from stubs.register import bank_account
@@ -97,6 +98,11 @@ def ended_in(chance: random.Random, last_month: date) -> date:
     year = min(FIRST_LEAVERS + int((last_month.year - FIRST_LEAVERS + 1) * chance.random() ** 0.7), last_month.year)
     month = 1 + chance.randrange(12 if year < last_month.year else last_month.month)
     return add_months(date(year, month, 1), 1) - timedelta(days=1)
+
+
+def demo_calendar(settings: Settings) -> LegalCalendar:
+    """The working days the demo's cases keep: the shipped and configured Royal-decree days."""
+    return LegalCalendar([*DECREE_DAYS, *settings.extra_holidays])
 
 
 def write_world(settings: Settings, spells: list[dict]) -> None:

@@ -7,13 +7,12 @@ import re
 import subprocess
 import sys
 import urllib.request
-from datetime import UTC, datetime
+from datetime import timedelta
 from pathlib import Path
 
 from backoffice.demo import demo_bsn
 from models.ids import case_workflow_id
-from rules.calendar import DECREE_DAYS, LegalCalendar
-from rules.legal_time import amsterdam_date
+from tests.legal_day import working_legal_date
 
 ROOT = Path(__file__).resolve().parents[2]
 WKP = str(Path(sys.executable).parent / "wkp")
@@ -43,14 +42,17 @@ def test_demo_runs_the_cases_on_the_embedded_stack_and_the_ui_lists_them(tmp_pat
     try:
         demo = run_demo()
         assert demo.returncode == 0, demo.stdout + demo.stderr
-        # On today's date, with no threshold configured: the leavers of this year wait for it.
+        # On today's date (the next working day on a weekend or holiday), with no threshold
+        # configured beyond 2025: the newest leavers wait for theirs.
+        on = working_legal_date()
+        assert f"legal date {on} ({on:%A})" in demo.stdout, demo.stdout
         assert "40 of 40 cases took their first step" in demo.stdout, demo.stdout
         assert "transferred" in demo.stdout and "payments booked" in demo.stdout
-        assert "awaiting_threshold" in demo.stdout and "waiting for threshold for 2026" in demo.stdout
-        if LegalCalendar(DECREE_DAYS).is_working_day(amsterdam_date(datetime.now(UTC))):
-            # Payments are made on the day of the answer, so once every first step is taken no
-            # case may still show as awaiting payment in the administration.
-            assert "awaiting_payment" not in demo.stdout
+        newest = (on.replace(day=1) - timedelta(days=1)).year  # the portfolio's leavers end last month
+        assert "awaiting_threshold" in demo.stdout and f"waiting for threshold for {newest}" in demo.stdout
+        # Payments are made on the day of the answer, so once every first step is taken no case
+        # may still show as awaiting payment in the administration.
+        assert "awaiting_payment" not in demo.stdout
         assert f"http://localhost:{ports['ui']}/namespaces/default/workflows" in demo.stdout
 
         # The UI reads this HTTP API of the dev server: the cases are there.
