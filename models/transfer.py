@@ -85,7 +85,7 @@ class LegalSettings(BaseModel):
 # TemporalChangeVersion search attribute to it, a visibility write per case (issue 14). Histories
 # recorded before the input carried it hold 0, and their markers decide. Raised with each new
 # patch of workflows/outgoing.py (PATCH_VERSIONS there).
-CASE_CODE_VERSION = 2
+CASE_CODE_VERSION = 3
 
 
 class OutgoingTransferInput(BaseModel):

@@ -1,8 +1,9 @@
 """Record the golden histories: the all-paths scenario of tests/workflows/test_paths.py (one case
 per path of RULES.md, and the incoming transfers, delivered at the inbound door) run through the
 real workflows, each case's every run saved with its audit rows as a `wkp audit export` file in
-`v5/<scenario>/` (v4: recorded before cases carried their bookkeeping with their outside calls,
-code version 1; v3: before cases published only before waits); with the case that
+`v6/<scenario>/` (v5: recorded before closing cases published with their close, code version
+2; v4: before cases carried their bookkeeping with their outside calls, code version 1; v3:
+before cases published only before waits); with the case that
 waits for its threshold (tests/workflows/test_operator_data.py)
 and the cases that listen (tests/workflows/test_listening.py: a case of each report kind and
 state, PW 66.1, PW 220b).
@@ -37,7 +38,7 @@ FOLDER = Path(__file__).parent
 # operator-data changes (threshold waits, true dates, 17f.3), those in v2/ before cases listened
 # (reports, PW 66.1 and 220b, the afkoopvoet): all must keep replaying, since they are what cases
 # started then carry in their histories.
-CURRENT = FOLDER / "v5"
+CURRENT = FOLDER / "v6"
 # The listening scenario's cases kept (the others repeat these paths): a death while a query is
 # awaited, each report kind with a buy-out offer open, 66.1 consent and silence before 2007, the
 # later pension date, the 2017 leaver bought off under 220b.

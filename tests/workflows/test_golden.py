@@ -13,7 +13,7 @@ from models.ids import case_workflow_id, incoming_workflow_id, wave_workflow_id
 from tests.conftest import TEST_CONVERTER
 
 FOLDER = Path(__file__).resolve().parents[1] / "golden"
-GOLDEN = sorted(FOLDER.rglob("*.json"))  # the first recordings, v2/ to v4/, and v5/ (the current code's)
+GOLDEN = sorted(FOLDER.rglob("*.json"))  # the first recordings, v2/ to v5/, and v6/ (the current code's)
 PATHS = {case_workflow_id("PF-A", f"C-{n}") for n in range(1, 17)} | {
     incoming_workflow_id("PF-A", "IN-1"),
     incoming_workflow_id("PF-A", "IN-2"),
@@ -24,11 +24,12 @@ def test_there_is_a_golden_history_for_every_path():
     assert PATHS <= {path.stem for path in FOLDER.glob("*.json")}
     # before cases listened: the same paths, and a case that waited for its threshold
     assert PATHS | {case_workflow_id("PF-A", "T-1")} <= {path.stem for path in (FOLDER / "v2").glob("*.json")}
-    # the current code (v5; v4 the same scenarios recorded by code version 1, before cases carried
-    # their bookkeeping with their outside calls; v3 before cases published only before waits):
+    # the current code (v6; v5 the same scenarios recorded by code version 2, before closing cases
+    # published with their close; v4 by code version 1, before cases carried their bookkeeping
+    # with their outside calls; v3 before cases published only before waits):
     # every path again (incoming ones under the inbound door's ids), and the listening
     # cases: each report kind, PW 66.1 and PW 220b
-    for current in (FOLDER / "v3", FOLDER / "v4", FOLDER / "v5"):
+    for current in (FOLDER / "v3", FOLDER / "v4", FOLDER / "v5", FOLDER / "v6"):
         assert_current_recordings(current)
     # a wave held back by its bound (the back-pressure test's world of tests/workflows/test_wave.py:
     # three runs, 114 recounts), recorded by the code before its count read the busy index

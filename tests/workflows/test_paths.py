@@ -1,6 +1,7 @@
 """Every path of RULES.md through the real workflows, activities, stubs and administration, on
 the time-skipping server: one scenario, one case per path, dates asserted against the rulebook."""
 
+import json
 from datetime import date
 
 import pytest
@@ -276,3 +277,40 @@ async def test_cases_started_on_the_current_code_record_no_patch_marker_in_any_r
 def test_the_code_version_starters_set_is_the_newest_patchs():
     """A new patch without a raised CASE_CODE_VERSION would leave new cases on the old path."""
     assert CASE_CODE_VERSION == PATCH_VERSIONS[NEWEST_PATCH] == max(PATCH_VERSIONS.values())
+
+
+async def test_a_closing_case_publishes_its_closed_view_in_the_task_that_completes_it(simulated):
+    """Written first, published with the close (code version 3): Temporal records the closed
+    view with the completion in one visibility write, not in one of its own before the last write."""
+    closed = [
+        history
+        for history in simulated[1]
+        if history.workflow_id.startswith(case_workflow_id("PF-A", ""))
+        and history.events[-1].HasField("workflow_execution_completed_event_attributes")
+    ]
+    ended = {
+        case_workflow_id("PF-A", case["case_id"])
+        for case in SCENARIO["cases"]
+        if simulated[0][case["case_id"]]["outcome"] != "open"
+    }
+    assert {history.workflow_id for history in closed} == ended and len(ended) >= 10
+    for history in closed:
+        last_task = max(
+            i for i, event in enumerate(history.events) if event.HasField("workflow_task_completed_event_attributes")
+        )
+        tail = history.events[last_task + 1 : -1]
+        phases = [
+            json.loads(
+                event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields[
+                    "WkpPhase"
+                ].data
+            )
+            for event in tail
+            if event.HasField("upsert_workflow_search_attributes_event_attributes")
+        ]
+        assert phases == ["closed"], (history.workflow_id, phases)
+        assert all(
+            event.HasField("upsert_workflow_search_attributes_event_attributes")
+            or event.HasField("workflow_properties_modified_event_attributes")
+            for event in tail
+        ), history.workflow_id
