@@ -83,12 +83,12 @@ def demo(
     the embedded stack, and report what happened and where to look in the Temporal UI."""
     settings = get_settings()
     given = optional_date(legal_date, "--legal-date")
-    today = amsterdam_date(datetime.now(UTC))
-    if given is None and not job.demo_calendar(settings).is_working_day(today):
+    today, calendar = amsterdam_date(datetime.now(UTC)), job.demo_calendar(settings)
+    if given is None and not calendar.is_working_day(today):
         # Payments are made on working days only (Atw 1; Besluit 17e.4): on a weekend or a public
         # holiday the demo's cases would all wait for the next working day and show nothing paid,
         # so the demo runs its cases' clock from that day instead, and says so.
-        given = job.demo_calendar(settings).next_working_day(today)
+        given = calendar.next_working_day(today)
         print(f"wkp demo: today ({today:%A} {today}) is not a working day; the cases' clock starts on {given}")
     on = given or today
     generated, spells = job.portfolio(cases, on)
