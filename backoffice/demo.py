@@ -29,7 +29,7 @@ from models.case import PensionCase
 from models.ids import case_workflow_id
 from models.ledger import ProviderRecord
 from models.transfer import CASE_CODE_VERSION, LegalSettings, OutgoingTransferInput
-from rules.calendar import DECREE_DAYS, LegalCalendar, add_months
+from rules.calendar import add_months
 from rules.suspension import ratio_month
 from store.factory import administration
 from stubs.register import bank_account
@@ -98,11 +98,6 @@ def ended_in(chance: random.Random, last_month: date) -> date:
     year = min(FIRST_LEAVERS + int((last_month.year - FIRST_LEAVERS + 1) * chance.random() ** 0.7), last_month.year)
     month = 1 + chance.randrange(12 if year < last_month.year else last_month.month)
     return add_months(date(year, month, 1), 1) - timedelta(days=1)
-
-
-def demo_calendar(settings: Settings) -> LegalCalendar:
-    """The working days the demo's cases keep: the shipped and configured Royal-decree days."""
-    return LegalCalendar([*DECREE_DAYS, *settings.extra_holidays])
 
 
 def write_world(settings: Settings, spells: list[dict]) -> None:

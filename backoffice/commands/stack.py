@@ -83,7 +83,7 @@ def demo(
     the embedded stack, and report what happened and where to look in the Temporal UI."""
     settings = get_settings()
     given = optional_date(legal_date, "--legal-date")
-    today, calendar = amsterdam_date(datetime.now(UTC)), job.demo_calendar(settings)
+    today, calendar = amsterdam_date(datetime.now(UTC)), settings.legal_calendar()
     if given is None and not calendar.is_working_day(today):
         # Payments are made on working days only (Atw 1; Besluit 17e.4): on a weekend or a public
         # holiday the demo's cases would all wait for the next working day and show nothing paid,

@@ -13,9 +13,9 @@ import httpx
 from temporalio.client import Client
 
 from models.ids import incoming_workflow_id
-from rules.calendar import DECREE_DAYS, LegalCalendar
 from rules.legal_time import amsterdam_date, amsterdam_midnight
 from tests.conftest import TEST_CONVERTER, nth_bsn
+from tests.legal_day import working_legal_date
 from tests.polling import eventually
 from workflows.legal_clock import WAKE_AFTER_MIDNIGHT
 
@@ -69,8 +69,8 @@ async def test_a_payment_to_the_engine_reaches_its_door_and_the_value_is_applied
         async def outcome() -> str:
             return (await handle.query("status")).get("outcome", "")
 
-        received = amsterdam_date(datetime.now(UTC))
-        if LegalCalendar(DECREE_DAYS).is_working_day(received):
+        received, applied_on = amsterdam_date(datetime.now(UTC)), working_legal_date()
+        if applied_on == received:
             assert await eventually(outcome, lambda found: found == "applied", timeout=90) == "applied"
             result = await handle.result()
             types = [event["type"] for event in result["events"]]
@@ -84,7 +84,6 @@ async def test_a_payment_to_the_engine_reaches_its_door_and_the_value_is_applied
 
             booked = await eventually(events, lambda found: len(found) >= 1, timeout=90)
             assert [(event["type"], event["date"]) for event in booked] == [("received", str(received))], booked
-            applied_on = LegalCalendar(DECREE_DAYS).next_working_day(received)
 
             async def timers() -> list:
                 history = await handle.fetch_history()
