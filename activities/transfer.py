@@ -62,9 +62,12 @@ from models.steps import (
 )
 from models.wave import (
     COUNT_SETTLED_CASES,
+    FILL_WAVE,
     LOAD_WAVE_PAGE,
     START_WAVE_CASES,
     SettledCount,
+    WaveFill,
+    WaveFilled,
     WavePage,
     WavePageInput,
     WaveStarted,
@@ -148,11 +151,12 @@ class TransferActivities:
             self.load_wave_page,
             self.start_wave_cases,
             self.count_settled_cases,
+            self.fill_wave,
         ]
 
     def wave_steps(self) -> list:
         """The wave's own activities, served on its own task queue (models.ids.wave_task_queue)."""
-        return [self.load_wave_page, self.start_wave_cases, self.count_settled_cases]
+        return [self.load_wave_page, self.start_wave_cases, self.count_settled_cases, self.fill_wave]
 
     @activity.defn(name=QUERY_PENSION_REGISTER)
     async def query_pension_register(self, query: RegisterQueryInput) -> RegisterAnswer:
@@ -398,6 +402,30 @@ class TransferActivities:
             return await self.admin.wave_page(wave_id, after, limit)
         except NotFound as error:
             raise ApplicationError(str(error), type="UnknownWave", non_retryable=True) from None
+
+    @activity.defn(name=FILL_WAVE)
+    async def fill_wave(self, request: WaveFill) -> WaveFilled:
+        """A wave's back-pressure and starts in one step: count its busy cases up to its cursor,
+        then start as many of the next cases as fit under its bound (activities.wave_starts).
+
+        A retry after a lost try counts up to the same cursor, which only fewer cases are busy
+        behind since, so it reads at least the cases the lost try started and finds them its own
+        (`started_by_earlier_try`); cases past the cursor never enter the count."""
+        busy = await self.admin.wave_busy(request.wave_id, request.after) if request.after else 0
+        room = min(request.window, request.max_busy - busy)
+        if room <= 0:
+            return WaveFilled(busy=busy, started=0, already_running=0, cursor=request.after, exhausted=False)
+        starts = WaveStartInput(
+            provider=request.provider,
+            wave_id=request.wave_id,
+            legal=request.legal,
+            task_queue=request.task_queue,
+            after=request.after,
+            limit=room,
+        )
+        wave_date, cases = await self.wave_page(request.wave_id, request.after, room)
+        started = await start_cases(activity.client(), self.admin, starts, wave_date, cases)
+        return WaveFilled(busy=busy, **started.model_dump())
 
     @activity.defn(name=COUNT_SETTLED_CASES)
     async def count_settled_cases(self, request: SettledCount) -> int:

@@ -9,6 +9,7 @@ from models.transfer import LegalSettings
 LOAD_WAVE_PAGE = "load_wave_page"
 START_WAVE_CASES = "start_wave_cases"
 COUNT_SETTLED_CASES = "count_settled_cases"
+FILL_WAVE = "fill_wave"
 
 # A wave keeps at most this many of the cases it started busy at once (not yet settled in a long
 # wait or closed), so that the worker fleet's workflow cache holds every busy case
@@ -70,6 +71,26 @@ class SettledCount(BaseModel):
     wave_id: str
     through: str
     handled: int | None = Field(default=None, ge=0)
+
+
+class WaveFill(BaseModel):
+    """Count the wave's busy cases up to `after` (its cursor) and start the cases after it that
+    fit under `max_busy`, at most `window`, on `task_queue`."""
+
+    provider: str
+    wave_id: str
+    legal: LegalSettings
+    task_queue: str
+    after: str | None = None
+    window: int = Field(ge=1)
+    max_busy: int = Field(ge=1)
+
+
+class WaveFilled(WaveStarted):
+    """What one fill did: the busy cases it counted before starting any, and its starts (none
+    when the wave is at its bound)."""
+
+    busy: int
 
 
 class WavePage(BaseModel):

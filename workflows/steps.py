@@ -50,9 +50,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.wave import (
         COUNT_SETTLED_CASES,
+        FILL_WAVE,
         LOAD_WAVE_PAGE,
         START_WAVE_CASES,
         SettledCount,
+        WaveFill,
+        WaveFilled,
         WaveInput,
         WavePage,
         WavePageInput,
@@ -300,6 +303,30 @@ async def start_wave_cases(wave: WaveInput, limit: int) -> WaveStarted:
         start_to_close_timeout=PAGE_TIMEOUT,
         retry_policy=PATIENT,
         summary=f"start up to {limit} cases of wave {wave.wave_id}" + (f" after {wave.cursor}" if wave.cursor else ""),
+    )
+
+
+async def fill_wave(wave: WaveInput) -> WaveFilled:
+    """Count the wave's busy cases and start as many of its next cases as fit under its bound (at
+    most a window), in one step: read from the administration and started through the client on
+    the case's task queue. Never a case twice (`start_wave_cases`)."""
+    return await workflow.execute_activity(
+        FILL_WAVE,
+        WaveFill(
+            provider=wave.provider,
+            wave_id=wave.wave_id,
+            legal=wave.legal,
+            task_queue=workflow.info().task_queue,
+            after=wave.cursor,
+            window=wave.window,
+            max_busy=wave.max_busy,
+        ),
+        task_queue=ids.wave_task_queue(workflow.info().task_queue),
+        result_type=WaveFilled,
+        start_to_close_timeout=PAGE_TIMEOUT,
+        retry_policy=PATIENT,
+        summary=f"start the cases of wave {wave.wave_id} that fit under {wave.max_busy} busy"
+        + (f", after {wave.cursor}" if wave.cursor else ""),
     )
 
 

@@ -35,6 +35,9 @@ def test_there_is_a_golden_history_for_every_path():
     # three runs, 114 recounts), recorded by the code before its count read the busy index
     # (commit 3e36373): its steps' inputs changed since, its commands must not
     assert (FOLDER / "waves" / f"{wave_workflow_id('PF-A', 'W1')}.json").exists()
+    # the same wave recorded by the code that counts and starts in one step (`fill_wave`, patch
+    # wave-fills-by-step): three runs, 1-second recounts, then longer ones while PF-B is down
+    assert (FOLDER / "waves" / "v2" / f"{wave_workflow_id('PF-A', 'W1')}.json").exists()
 
 
 def assert_current_recordings(current: Path) -> None:

@@ -21,7 +21,7 @@ from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
 from models.scenario import AccrualSpell
 from models.transfer import LegalSettings, OutgoingTransferInput
-from models.wave import WaveInput, WaveStartInput
+from models.wave import WaveFill, WaveInput, WaveStartInput
 from store.repository import Administration
 from stubs.providers import create_providers_app
 from tests.conftest import make_case, nth_bsn, sqlite_administration
@@ -47,7 +47,7 @@ async def wave_world(tmp_path, basis, spells=(), profiles=None, kinds=None, role
         async with AsyncExitStack() as workers:
             for role in roles:  # each role's workers as a process of that role would run them
                 await workers.enter_async_context(build_worker(world.client, "waves", world.activities, role=role))
-            yield World(world.client, world.env, admin)
+            yield World(world.client, world.env, admin, world.activities)
     await admin.close()
 
 
@@ -62,6 +62,7 @@ class World:
     client: object
     env: WorkflowEnvironment
     admin: Administration
+    activities: object
 
 
 async def start_wave(client, **options):
@@ -130,6 +131,18 @@ async def test_a_wave_started_again_restarts_a_case_that_ended_unsuccessfully_ne
     assert restarted.status == WorkflowExecutionStatus.RUNNING
 
 
+async def every_run(client, handle) -> list:
+    """The histories of a wave's runs, first to last (it continues as new after each page)."""
+    runs, run_id = [], handle.first_execution_run_id
+    while run_id:
+        history = await client.get_workflow_handle(handle.id, run_id=run_id).fetch_history()
+        runs.append(history)
+        last = history.events[-1]
+        continued = last.HasField("workflow_execution_continued_as_new_event_attributes")
+        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id if continued else None
+    return runs
+
+
 async def test_a_wave_keeps_its_busy_cases_under_its_bound(tmp_path, basis):
     """Every case is found accruing at PF-B, which is down (503) on Monday 2022-04-04: a case
     that cannot pay stays busy and tries again the next working day. With at most three busy, the
@@ -139,16 +152,31 @@ async def test_a_wave_keeps_its_busy_cases_under_its_bound(tmp_path, basis):
     kinds = {"PF-A": "insurer", "PF-B": "insurer"}  # no funding ratio needed (PW 72 is for funds)
     async with wave_world(tmp_path, basis, spells, {"PF-B": down}, kinds) as world:
         legal = LegalSettings(clock_offset_s=legal_clock_offset(date(2022, 4, 4)))
-        result = await result_of(await start_wave(world.client, legal=legal, max_busy=3))
+        handle = await start_wave(world.client, legal=legal, max_busy=3)
+        result = await result_of(handle)
         assert result.counts.started == 25
         handles = [world.client.get_workflow_handle(case_workflow_id("PF-A", case.case_id)) for case in CASES]
         await asyncio.wait_for(asyncio.gather(*(handle.result() for handle in handles)), timeout=120)
         assert await world.admin.wave_case_states("W1") == {"transferred": 25}
         queries = await world.admin.audit_steps_of([case.case_id for case in CASES], ["register_query"])
+        runs = await every_run(world.client, handle)
     first_day = sorted(step.subject_id for step in queries if step.actual == date(2022, 4, 4))
     assert first_day == ["W-000", "W-001", "W-002"]
     later = {step.actual for step in queries if step.subject_id not in first_day}
     assert len(queries) == 25 and later == {date(2022, 4, 5)}
+    # At its bound the wave looks again every second while cases may settle, and waits longer
+    # and longer (up to ten minutes) only once none has settled for half a minute: here the
+    # whole Monday, with PF-B down.
+    waits = [
+        event.timer_started_event_attributes.start_to_fire_timeout.ToTimedelta()
+        for run in runs
+        for event in run.events
+        if event.HasField("timer_started_event_attributes")
+    ]
+    stall = waits[: waits.index(timedelta(minutes=10))]
+    patience = [wait for wait in stall if wait == timedelta(seconds=1)]
+    assert 25 <= len(patience) <= 35 and stall[len(patience) :] == [timedelta(seconds=2**k) for k in range(1, 10)]
+    assert max(waits) == timedelta(minutes=10)
 
 
 async def test_a_retried_start_step_counts_the_cases_its_lost_try_started_and_starts_none_twice(world):
@@ -172,6 +200,29 @@ async def test_a_retried_start_step_counts_the_cases_its_lost_try_started_and_st
     found = await later.run(start_cases, world.client, world.admin, request, None, cases)
     assert (found.started, found.already_running) == (0, 5)
     assert await started_cases(world.client) == {case.case_id for case in cases}
+
+
+async def test_a_fill_starts_what_fits_under_the_bound_and_its_retry_starts_none_twice(tmp_path, basis):
+    """A fill counts the busy cases up to the wave's cursor and starts the next ones that fit.
+    Its retry after a lost try counts up to the same cursor, so it reads the cases that try
+    started, finds them its own and starts none twice; the next fill finds the wave at its bound.
+    (No workers serve the cases here, so they stay busy.)"""
+    async with wave_world(tmp_path, basis, roles=()) as world:
+        fill = WaveFill(provider="PF-A", wave_id="W1", legal=LegalSettings(), task_queue="waves", window=4, max_busy=3)
+        lost_try = ActivityEnvironment(client=world.client)
+        lost_try.info = replace(lost_try.info, attempt=1, scheduled_time=datetime.now(UTC) - timedelta(days=1))
+        first = await lost_try.run(world.activities.fill_wave, fill)
+        assert (first.busy, first.started, first.already_running, first.cursor) == (0, 3, 0, "W-002")
+
+        retry = ActivityEnvironment(client=world.client)
+        retry.info = replace(lost_try.info, attempt=2)
+        again = await retry.run(world.activities.fill_wave, fill)
+        assert (again.busy, again.started, again.already_running, again.cursor) == (0, 3, 0, "W-002")
+        assert await started_cases(world.client) == {"W-000", "W-001", "W-002"}
+
+        at_bound = await retry.run(world.activities.fill_wave, fill.model_copy(update={"after": "W-002"}))
+        assert (at_bound.busy, at_bound.started, at_bound.cursor, at_bound.exhausted) == (3, 0, "W-002", False)
+        assert await started_cases(world.client) == {"W-000", "W-001", "W-002"}
 
 
 async def test_a_case_a_wave_starts_is_found_at_once_and_upserts_only_before_it_waits(world):
