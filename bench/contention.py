@@ -64,7 +64,8 @@ def line(share: float, result: dict, n: int) -> str:
     return (
         f"burner {share:.2f} core: {n / result['elapsed']:.1f} workflows/s; CPU per workflow: dev server "
         f"{result['server_cpu'] * per:.0f} ms, workers {result['workers_cpu'] * per:.0f} ms, "
-        f"burner {result['burner_cpu'] * per:.0f} ms"
+        f"burner {result['burner_cpu'] * per:.0f} ms; outside the run {result['outside_cores']:.2f} cores "
+        f"(the burner among them), {result['steal_share'] * 100:.1f} % stolen"
     )
 
 

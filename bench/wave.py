@@ -115,6 +115,16 @@ def cluster_cpu_seconds(postgres: ThrowawayPostgres | None) -> float:
     return total
 
 
+def machine_ticks() -> tuple[int, int, int]:
+    """The whole machine's CPU so far, from the first line of /proc/stat (clock ticks, all cores):
+    busy (user, nice, system, irq, softirq), stolen by the hypervisor, and the total."""
+    user, nice, system, idle, iowait, irq, softirq, steal = (
+        int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]
+    )
+    busy = user + nice + system + irq + softirq
+    return busy, steal, busy + steal + idle + iowait
+
+
 def dev_server_pid() -> int:
     """The Temporal dev server this bench started (the `temporal server start-dev` process)."""
     for proc in Path("/proc").iterdir():
@@ -134,21 +144,36 @@ class CpuMeter:
     the PostgreSQL cluster over one phase: what each case costs where, beside the wall-clock rate.
     The cluster shares the machine's cores with the rest, so its CPU slows both."""
 
-    def __init__(self, postgres: ThrowawayPostgres | None = None) -> None:
+    def __init__(self, workers: list[subprocess.Popen], postgres: ThrowawayPostgres | None = None) -> None:
         self.server = dev_server_pid()
         self.postgres = postgres
         self.start = (cpu_seconds(self.server), cpu_seconds(os.getpid()), cluster_cpu_seconds(postgres))
+        # The workers' time counts from their start (their imports are part of a run); only what
+        # the machine did outside the run is measured from here.
+        self.machine = machine_ticks()
+        self.workers_before = sum(cpu_seconds(worker.pid) for worker in workers)
 
     def stop(self, workers: list[subprocess.Popen]) -> dict[str, Any]:
         """`workers` as `fleet` started them: each role's processes together, in ROLES order."""
         used = [cpu_seconds(worker.pid) for worker in workers]
         per_role = len(workers) // len(ROLES)
-        return {
+        busy, steal, total = (now - then for now, then in zip(machine_ticks(), self.machine, strict=True))
+        measured = {
             "server_cpu": cpu_seconds(self.server) - self.start[0],
             "bench_cpu": cpu_seconds(os.getpid()) - self.start[1],
             "database_cpu": cluster_cpu_seconds(self.postgres) - self.start[2],
             "workers_cpu": sum(used),
+        }
+        tick = os.sysconf("SC_CLK_TCK")
+        return {
+            **measured,
             "role_cpu": {role: sum(used[i * per_role : (i + 1) * per_role]) for i, role in enumerate(ROLES)},
+            # What else the machine did meanwhile: CPU of processes outside the run (another job,
+            # the system) and time the hypervisor took, both in cores over the run. A pair whose
+            # runs differ in either was not measured on the same machine.
+            "outside_cores": max(0.0, busy / tick - sum(measured.values()) + self.workers_before)
+            / (total / tick / (os.cpu_count() or 1)),
+            "steal_share": steal / total if total else 0.0,
         }
 
 
@@ -331,7 +356,7 @@ async def run_cases(
                 + __import__("datetime").timedelta(hours=9)
                 - await env.get_current_time()
             )
-            started, meter = time.perf_counter(), CpuMeter(postgres)
+            started, meter = time.perf_counter(), CpuMeter(processes, postgres)
             stretches = Stretches(meter.server)
             await client.start_workflow(
                 WaveWorkflow.run,
@@ -404,7 +429,7 @@ async def run_baseline(env, workdir: Path, n: int, activities: int, workers: int
     open_workflows = 0
     try:
         client = env.client  # the same encrypted payloads as the engine's
-        started, meter = time.perf_counter(), CpuMeter()
+        started, meter = time.perf_counter(), CpuMeter(processes)
         stretches = Stretches(meter.server)
         gate = asyncio.Semaphore(200)  # starts in flight, as the wave's window
         begun = 0
@@ -522,6 +547,8 @@ def report_pairs(args: argparse.Namespace, pairs: list[tuple[dict, dict | None]]
             f"{cpu_ms(baseline, 'server_cpu', args.n)} ms, workers {cpu_ms(cases, 'workers_cpu', args.n)}/"
             f"{cpu_ms(baseline, 'workers_cpu', args.n)} ms"
             + (f", PostgreSQL {cpu_ms(cases, 'database_cpu', args.n)} ms" if args.database == "postgresql" else "")
+            + f"; outside the runs {cases['outside_cores']:.2f}/{baseline['outside_cores']:.2f} cores, "
+            f"stolen {cases['steal_share'] * 100:.1f}/{baseline['steal_share'] * 100:.1f} %"
         )
     print(
         f"ratio over {len(pairs)} pairs: median {ratios[median]:.2f}, from {min(ratios):.2f} to {max(ratios):.2f}; "
@@ -539,6 +566,13 @@ def report_sizes(args: argparse.Namespace, sizes: tuple[int, int, int], runs: li
         f"wave alone: {sizes[0]:,} cases {rates[0]:.1f}/s (before), {sizes[1]:,} cases {rates[1]:.1f}/s, "
         f"{sizes[2]:,} cases {rates[2]:.1f}/s (after); {sizes[1]:,} against {sizes[0]:,}: {rates[1] / small:.2f} "
         f"(against the mean of before and after, {small:.1f}/s)"
+    )
+
+
+def machine_text(run: dict) -> str:
+    return (
+        f"the machine meanwhile: {run['outside_cores']:.2f} cores used outside the run, "
+        f"{run['steal_share'] * 100:.1f} % of its time stolen by the hypervisor"
     )
 
 
@@ -661,6 +695,8 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None
             f"bench process (stubs, starts, polling) {run['bench_cpu'] / args.n * 1000:.0f} ms"
             + (f", PostgreSQL {run['database_cpu'] / args.n * 1000:.0f} ms" if args.database == "postgresql" else "")
         )
+    for name, run in runs:
+        print(f"{name}: {machine_text(run)}")
     for name, run in runs:
         print(f"{name}: as it grows: {run['stretches']}")
     for name, run in runs:
