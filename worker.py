@@ -62,7 +62,7 @@ class EngineWorkers:
 
 
 # Activities a worker runs at once. The administration's transactions run whole in threads (one
-# for SQLite, eight for PostgreSQL: store/transaction_threads.py), a few milliseconds each, so an
+# for SQLite, two for PostgreSQL by default: store/transaction_threads.py), a few milliseconds each, so an
 # activity waits for its turn only briefly. With 12 slots a wave's activities waited 0.9-1.8 s in
 # Temporal's queue for a slot while the activity process used a third of a core; with 40, 0.4-0.6 s,
 # and a 10,000-case wave ran at 20.0 cases/s against 17.0 (SQLite, 2026-12-04, README Benchmarks).

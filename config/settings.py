@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     # only the activities, so that a deployment runs them in processes of their own.
     worker_role: Literal["all", "workflows", "activities"] = "all"
     workflow_cache_size: int | None = Field(default=None, ge=0)
+    # PostgreSQL's threads for a worker's whole transactions (None: store.transaction_threads'
+    # default, 2, for 2 cores); a SQLite file always has one (one writer at a time).
+    database_threads: int | None = Field(default=None, ge=1)
     wave_max_busy: int = Field(default=DEFAULT_MAX_BUSY, ge=1)
     # The worker's Prometheus endpoint (the SDK's metrics and the engine's own); None: off.
     metrics_port: int | None = Field(default=None, ge=1, le=65535)

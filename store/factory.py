@@ -15,7 +15,11 @@ def configured_bsn_key(settings: Settings) -> bytes:
 
 
 def open_administration(settings: Settings) -> Administration:
-    return Administration(make_async_engine(settings.administration_url()), BsnProtector(configured_bsn_key(settings)))
+    return Administration(
+        make_async_engine(settings.administration_url()),
+        BsnProtector(configured_bsn_key(settings)),
+        settings.database_threads,
+    )
 
 
 @asynccontextmanager

@@ -80,7 +80,9 @@ class NotFound(LookupError):
 
 
 class Administration:
-    def __init__(self, engine: AsyncEngine, protector: BsnProtector) -> None:
+    def __init__(self, engine: AsyncEngine, protector: BsnProtector, transaction_threads: int | None = None) -> None:
+        """`transaction_threads`: PostgreSQL's threads for whole transactions (WKP_DATABASE_THREADS;
+        None: store.transaction_threads' default; a SQLite file always has one)."""
         self.engine = engine
         self.protector = protector
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -95,7 +97,7 @@ class Administration:
             weakref.WeakKeyDictionary() if engine.dialect.name == "sqlite" else None
         )
         # What every case runs goes whole to a thread (store.transaction_threads).
-        self._threads = TransactionThreads(engine.url)
+        self._threads = TransactionThreads(engine.url, transaction_threads)
 
     async def close(self) -> None:
         """Close every connection (the end of a command, or of a test)."""

@@ -21,12 +21,19 @@ from store.database import SQLITE_BUSY_TIMEOUT_S, sqlite_pragmas_for_sync, sync_
 
 T = TypeVar("T")
 
-# PostgreSQL transactions run side by side: as many as a worker's activity slots, about.
-POSTGRESQL_THREADS = 8
+# PostgreSQL transactions run side by side in this many threads (WKP_DATABASE_THREADS). A case's
+# four transactions hold a thread for about 3 ms together on a local cluster, so at 25 cases/s
+# two threads are busy a tenth of the time; every thread more only adds GIL handovers and
+# context switches on the worker's cores. With 8, a 1,000-case wave alone ran at 23.9-25.2
+# cases/s with its activity process at 15-16 ms CPU per case; with 2, at 25.9-26.6/s and 14 ms,
+# the cluster at 1 ms per case against 2 (bench/wave.py --wave-only --database postgresql, three
+# runs each, 2026-12-05). A database farther away holds a thread longer per transaction: raise it.
+POSTGRESQL_THREADS = 2
 
 
-def sync_engine(url: URL) -> tuple[Engine, int]:
-    """The synchronous engine for `url` and how many threads it serves."""
+def sync_engine(url: URL, postgresql_threads: int | None = None) -> tuple[Engine, int]:
+    """The synchronous engine for `url` and how many threads it serves: one for a SQLite file
+    (one writer at a time), `postgresql_threads` (default POSTGRESQL_THREADS) for PostgreSQL."""
     target = sync_url(url)
     if target.get_backend_name() == "sqlite":
         if not target.database or target.database == ":memory:":
@@ -37,13 +44,14 @@ def sync_engine(url: URL) -> tuple[Engine, int]:
         engine = create_engine(target, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False})
         sqlite_pragmas_for_sync(engine)
         return engine, 1
-    return create_engine(target, pool_size=POSTGRESQL_THREADS, max_overflow=0, pool_pre_ping=True), POSTGRESQL_THREADS
+    threads = postgresql_threads or POSTGRESQL_THREADS
+    return create_engine(target, pool_size=threads, max_overflow=0, pool_pre_ping=True), threads
 
 
 class TransactionThreads:
-    def __init__(self, url: URL) -> None:
-        self.engine, threads = sync_engine(url)
-        self._threads = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="wkp-transaction")
+    def __init__(self, url: URL, postgresql_threads: int | None = None) -> None:
+        self.engine, self.threads = sync_engine(url, postgresql_threads)
+        self._threads = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="wkp-transaction")
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """`work` in one transaction, committed when it returns and rolled back when it raises."""

@@ -5,11 +5,13 @@ import textwrap
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import Connection
 from sqlalchemy.engine import make_url
 
+from config.settings import Settings
 from models.ledger import AuditStep
-from store.transaction_threads import TransactionThreads, sync_engine
+from store.transaction_threads import POSTGRESQL_THREADS, TransactionThreads, sync_engine
 from tests.store.test_repository import PAY_KEY, add_case, crash_then_retry_books_once
 
 
@@ -73,3 +75,27 @@ def test_an_in_memory_sqlite_database_is_refused_by_name():
         sync_engine(make_url("sqlite+aiosqlite://"))
     with pytest.raises(ValueError, match="WKP_DATABASE_URL"):
         TransactionThreads(make_url("sqlite:///:memory:"))
+
+
+def test_postgresql_transactions_run_in_the_configured_number_of_threads():
+    """WKP_DATABASE_THREADS sizes PostgreSQL's threads and their pool alike (2 by default, for 2
+    cores); a SQLite file keeps one, whatever is configured: it has one writer at a time."""
+    url = make_url("postgresql+psycopg://wkp@127.0.0.1:1/never-connected")  # engines connect lazily
+    for configured, expected in ((None, POSTGRESQL_THREADS), (5, 5)):
+        threads = TransactionThreads(url, configured)
+        try:
+            assert threads.threads == expected and threads.engine.pool.size() == expected
+        finally:
+            threads.dispose()
+    assert POSTGRESQL_THREADS == 2
+    sqlite = TransactionThreads(make_url("sqlite:////tmp/wkp-never-opened.db"), 5)
+    try:
+        assert sqlite.threads == 1
+    finally:
+        sqlite.dispose()
+
+
+def test_a_database_thread_count_below_one_is_refused_naming_the_setting(monkeypatch):
+    monkeypatch.setenv("WKP_DATABASE_THREADS", "0")
+    with pytest.raises(ValidationError, match="database_threads"):
+        Settings()
