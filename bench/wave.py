@@ -17,10 +17,11 @@ dev server did per case (its own metrics).
 
 Run: .venv/bin/python bench/wave.py [N] [--database sqlite|postgresql] [--workers K]
      [--register-rate PER_SECOND] [--layout split|combined] [--wave-only] [--baseline-unbounded]
-     [--pairs P] [--against M]
+     [--pairs P] [--against M [--baseline-only]]
 With --against M it runs the wave alone at M cases, at N, and at M again, and prints the N-case rate
 against the mean of the two M-case rates: a wave's rate as it grows, measured within the same
-stretch of time (this machine's speed swings too much between runs half an hour apart).
+stretch of time (this machine's speed swings too much between runs half an hour apart); with
+--baseline-only the same for the bare baseline, to see what the dev server filling costs bare Temporal.
 With --pairs P it runs P wave-and-baseline pairs, alternating which goes first, and prints the
 full report of the pair with the median ratio, every pair's rates and the range of the ratio.
 """
@@ -502,6 +503,12 @@ async def main() -> None:
         "N-case rate against the mean of the two (rates measured at different times do not compare)",
     )
     parser.add_argument(
+        "--baseline-only",
+        action="store_true",
+        help="with --against: the bare baseline alone at M, N and M instead of the wave (does the dev "
+        "server slow bare Temporal as much as the wave as it fills?)",
+    )
+    parser.add_argument(
         "--baseline-unbounded",
         action="store_true",
         help="start all bare workflows at once (before 2026-12-04), not at most as many open as the wave keeps busy",
@@ -509,6 +516,8 @@ async def main() -> None:
     args = parser.parse_args()
     if args.against and args.pairs > 1:
         parser.error("--against: runs the wave alone, so it takes no --pairs")
+    if args.baseline_only and not args.against:
+        parser.error("--baseline-only: only with --against")
     ROLES[:] = ["workflows", "activities"] if args.layout == "split" else ["all"]
     configure_logging(level="WARNING")
     postgres = ThrowawayPostgres().start() if args.database == "postgresql" else None
@@ -516,7 +525,7 @@ async def main() -> None:
         if args.against:
             sizes = (args.against, args.n, args.against)
             alone = [
-                (await measure(argparse.Namespace(**{**vars(args), "n": size, "wave_only": True}), postgres, i))[0]
+                await measure_alone(argparse.Namespace(**{**vars(args), "n": size}), postgres, i)
                 for i, size in enumerate(sizes)
             ]
         else:
@@ -558,12 +567,22 @@ def report_pairs(args: argparse.Namespace, pairs: list[tuple[dict, dict | None]]
 
 
 def report_sizes(args: argparse.Namespace, sizes: tuple[int, int, int], runs: list[dict]) -> None:
-    """The N-case wave's full report, then its rate against the M-case waves just before and after."""
-    report(args, runs[1], None)
+    """The N-case wave's full report (or the baseline's figures), then its rate against the M-case
+    runs just before and after."""
+    if args.baseline_only:
+        run = runs[1]
+        print(
+            f"baseline: CPU per workflow at {sizes[1]:,}: dev server {cpu_ms(run, 'server_cpu', sizes[1])} ms, "
+            f"workers {cpu_ms(run, 'workers_cpu', sizes[1])} ms; {machine_text(run)}"
+        )
+        print(f"baseline: as it grows: {run['stretches']}")
+    else:
+        report(args, runs[1], None)
     rates = [size / run["elapsed"] for size, run in zip(sizes, runs, strict=True)]
     small = (rates[0] + rates[2]) / 2
     print(
-        f"wave alone: {sizes[0]:,} cases {rates[0]:.1f}/s (before), {sizes[1]:,} cases {rates[1]:.1f}/s, "
+        f"{'baseline' if args.baseline_only else 'wave'} alone: {sizes[0]:,} cases {rates[0]:.1f}/s (before), "
+        f"{sizes[1]:,} cases {rates[1]:.1f}/s, "
         f"{sizes[2]:,} cases {rates[2]:.1f}/s (after); {sizes[1]:,} against {sizes[0]:,}: {rates[1] / small:.2f} "
         f"(against the mean of before and after, {small:.1f}/s)"
     )
@@ -621,6 +640,18 @@ async def measure(
             return cases, baseline
         cases = await wave()
         return cases, await bare(cases["activities"])
+
+
+async def measure_alone(args: argparse.Namespace, postgres: ThrowawayPostgres | None, run: int) -> dict:
+    """The wave alone, or with --baseline-only the bare baseline alone (as many activities as a case)."""
+    if not args.baseline_only:
+        return (await measure(argparse.Namespace(**{**vars(args), "wave_only": True}), postgres, run))[0]
+    with tempfile.TemporaryDirectory() as folder:
+        async with await dev_server(free_port()) as env:
+            bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
+            baseline = await run_baseline(env, Path(folder), args.n, CASE_ACTIVITIES, args.workers, bound)
+            print()
+        return baseline
 
 
 # Activities one case of the bench runs (query, funding check, transfer value, payment, closing
