@@ -621,25 +621,27 @@ async def measure(
                 print()
             return cases
 
-        async def bare(activities: int) -> dict:
-            metrics_port = free_port()
-            async with await dev_server(metrics_port) as env:
-                bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
-                baseline = await run_baseline(env, Path(folder), args.n, activities, args.workers, bound)
-                baseline["server"] = server_work(metrics_port, args.n)
-                print()
-            return baseline
-
         if args.wave_only:
             return await wave(), None
         if pair % 2:
-            baseline = await bare(CASE_ACTIVITIES)
+            baseline = await bare(args, Path(folder), CASE_ACTIVITIES)
             cases = await wave()
             if cases["activities"] != CASE_ACTIVITIES:
                 raise RuntimeError(f"a case ran {cases['activities']} activities: set CASE_ACTIVITIES to match")
             return cases, baseline
         cases = await wave()
-        return cases, await bare(cases["activities"])
+        return cases, await bare(args, Path(folder), cases["activities"])
+
+
+async def bare(args: argparse.Namespace, folder: Path, activities: int) -> dict:
+    """The bare baseline on a fresh dev server of its own."""
+    metrics_port = free_port()
+    async with await dev_server(metrics_port) as env:
+        bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
+        baseline = await run_baseline(env, folder, args.n, activities, args.workers, bound)
+        baseline["server"] = server_work(metrics_port, args.n)
+        print()
+    return baseline
 
 
 async def measure_alone(args: argparse.Namespace, postgres: ThrowawayPostgres | None, run: int) -> dict:
@@ -647,11 +649,7 @@ async def measure_alone(args: argparse.Namespace, postgres: ThrowawayPostgres | 
     if not args.baseline_only:
         return (await measure(argparse.Namespace(**{**vars(args), "wave_only": True}), postgres, run))[0]
     with tempfile.TemporaryDirectory() as folder:
-        async with await dev_server(free_port()) as env:
-            bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
-            baseline = await run_baseline(env, Path(folder), args.n, CASE_ACTIVITIES, args.workers, bound)
-            print()
-        return baseline
+        return await bare(args, Path(folder), CASE_ACTIVITIES)
 
 
 # Activities one case of the bench runs (query, funding check, transfer value, payment, closing

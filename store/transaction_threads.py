@@ -51,11 +51,11 @@ def sync_engine(url: URL, postgresql_threads: int | None = None) -> tuple[Engine
 class TransactionThreads:
     def __init__(self, url: URL, postgresql_threads: int | None = None) -> None:
         self.engine, self.threads = sync_engine(url, postgresql_threads)
-        self._threads = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="wkp-transaction")
+        self._executor = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="wkp-transaction")
 
     async def run(self, work: Callable[[Connection], T]) -> T:
         """`work` in one transaction, committed when it returns and rolled back when it raises."""
-        return await asyncio.get_running_loop().run_in_executor(self._threads, self._transaction, work)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._transaction, work)
 
     def _transaction(self, work: Callable[[Connection], T]) -> T:
         with self.engine.begin() as connection:
@@ -63,5 +63,5 @@ class TransactionThreads:
 
     def dispose(self) -> None:
         """The end of the administration: its threads end, its connections close."""
-        self._threads.shutdown(wait=False)
+        self._executor.shutdown(wait=False)
         self.engine.dispose()

@@ -77,7 +77,7 @@ def test_an_in_memory_sqlite_database_is_refused_by_name():
         TransactionThreads(make_url("sqlite:///:memory:"))
 
 
-def test_postgresql_transactions_run_in_the_configured_number_of_threads():
+def test_postgresql_transactions_run_in_the_configured_number_of_threads(tmp_path):
     """WKP_DATABASE_THREADS sizes PostgreSQL's threads and their pool alike (2 by default, for 2
     cores); a SQLite file keeps one, whatever is configured: it has one writer at a time."""
     url = make_url("postgresql+psycopg://wkp@127.0.0.1:1/never-connected")  # engines connect lazily
@@ -88,7 +88,7 @@ def test_postgresql_transactions_run_in_the_configured_number_of_threads():
         finally:
             threads.dispose()
     assert POSTGRESQL_THREADS == 2
-    sqlite = TransactionThreads(make_url("sqlite:////tmp/wkp-never-opened.db"), 5)
+    sqlite = TransactionThreads(make_url(f"sqlite:///{tmp_path / 'never-opened.db'}"), 5)
     try:
         assert sqlite.threads == 1
     finally:
