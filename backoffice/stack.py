@@ -39,6 +39,14 @@ class Service:
     env: dict[str, str] = field(default_factory=dict)
 
 
+# The embedded dev server's SQLite file in a write-ahead log: its state survives a crash of the
+# process (not of the machine's power) and the server keeps up with a wave (issue 14). A bigger
+# page cache (cache_size=-131072, 128 MiB against SQLite's 2 MiB; the CLI passes any pragma on)
+# was measured and not taken: a 10,000-workflow run slowed no less with it, the server's peak
+# memory in a wave rose from 739 to 936 MiB (bench/HISTORY.md, 2026-12-05, from 16:20).
+DEV_SERVER_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
+
+
 def port_of(url: str) -> int:
     return urlparse(url if "://" in url else f"tcp://{url}").port
 
@@ -67,12 +75,7 @@ def services(settings: Settings) -> list[Service]:
                 "start-dev",
                 "--db-filename",
                 str(home / "temporal.db"),
-                # A write-ahead log: the state survives a crash of the process (not of the
-                # machine's power) and the server keeps up with a wave (issue 14).
-                "--sqlite-pragma",
-                "journal_mode=wal",
-                "--sqlite-pragma",
-                "synchronous=normal",
+                *DEV_SERVER_PRAGMAS,
                 "--port",
                 str(port_of(settings.temporal_address)),
                 "--ui-port",

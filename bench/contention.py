@@ -48,7 +48,7 @@ async def baseline(n: int, activities: int, share: float) -> dict:
         burner.start()
     try:
         with tempfile.TemporaryDirectory() as folder:
-            async with await dev_server(free_port()) as env:
+            async with await dev_server(free_port(), Path(folder) / "temporal.db") as env:
                 result = await run_baseline(env, Path(folder), n, activities, 1, DEFAULT_MAX_BUSY)
             result["burner_cpu"] = cpu_seconds(burner.pid) if burner and burner.pid else 0.0
     finally:

@@ -46,6 +46,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
+from backoffice.stack import DEV_SERVER_PRAGMAS
 from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
 from config.binaries import temporal_cli
@@ -168,6 +169,8 @@ class CpuMeter:
         tick = os.sysconf("SC_CLK_TCK")
         return {
             **measured,
+            # The dev server holds every workflow it has run (it is fresh for each run).
+            "server_memory": peak_rss_mib(self.server),
             "role_cpu": {role: sum(used[i * per_role : (i + 1) * per_role]) for i, role in enumerate(ROLES)},
             # What else the machine did meanwhile: CPU of processes outside the run (another job,
             # the system) and time the hypervisor took, both in cores over the run. A pair whose
@@ -487,6 +490,13 @@ async def main() -> None:
         help="split (default): workflows and activities in processes of their own, as deploy/ runs "
         "them; combined: one process serves both",
     )
+    parser.add_argument(
+        "--server-store",
+        choices=["file", "memory"],
+        default="file",
+        help="file (default): each dev server keeps its state in a SQLite file as `wkp up` does; "
+        "memory: in the dev server's in-memory store (the bench before 2026-12-05)",
+    )
     parser.add_argument("--wave-only", action="store_true", help="the wave alone, without the bare baseline")
     parser.add_argument(
         "--pairs",
@@ -573,7 +583,8 @@ def report_sizes(args: argparse.Namespace, sizes: tuple[int, int, int], runs: li
         run = runs[1]
         print(
             f"baseline: CPU per workflow at {sizes[1]:,}: dev server {cpu_ms(run, 'server_cpu', sizes[1])} ms, "
-            f"workers {cpu_ms(run, 'workers_cpu', sizes[1])} ms; {machine_text(run)}"
+            f"workers {cpu_ms(run, 'workers_cpu', sizes[1])} ms; dev server peak memory "
+            f"{run['server_memory']:.0f} MiB; {machine_text(run)}"
         )
         print(f"baseline: as it grows: {run['stretches']}")
     else:
@@ -602,8 +613,8 @@ def cpu_ms(run: dict, part: str, n: int) -> str:
 async def measure(
     args: argparse.Namespace, postgres: ThrowawayPostgres | None, pair: int = 0
 ) -> tuple[dict, dict | None]:
-    """One pair: the wave and the baseline, each on a fresh dev server. The dev server's in-memory
-    store costs more CPU per workflow the more workflows it holds (1,000 bare workflows on a fresh
+    """One pair: the wave and the baseline, each on a fresh dev server. A dev server costs more
+    CPU per workflow the more workflows it holds (in memory, 1,000 bare workflows on a fresh
     server: 56-59 ms each; the next 1,000 on the same server: 65-73 ms, 2026-12-04), so a
     baseline run after the wave on the same server was slowed by the wave's cases, which
     flattered the ratio. Odd pairs run the baseline first, so that a machine slowing or speeding
@@ -615,7 +626,7 @@ async def measure(
 
         async def wave() -> dict:
             metrics_port = free_port()
-            async with await dev_server(metrics_port) as env:
+            async with await dev_server(metrics_port, server_store(args, Path(folder), "wave")) as env:
                 cases = await run_cases(env, Path(folder), args.n, args.register_rate, url, args.workers, postgres)
                 cases["server"] = server_work(metrics_port, args.n)
                 print()
@@ -636,7 +647,7 @@ async def measure(
 async def bare(args: argparse.Namespace, folder: Path, activities: int) -> dict:
     """The bare baseline on a fresh dev server of its own."""
     metrics_port = free_port()
-    async with await dev_server(metrics_port) as env:
+    async with await dev_server(metrics_port, server_store(args, folder, "baseline")) as env:
         bound = None if args.baseline_unbounded else DEFAULT_MAX_BUSY
         baseline = await run_baseline(env, folder, args.n, activities, args.workers, bound)
         baseline["server"] = server_work(metrics_port, args.n)
@@ -679,17 +690,24 @@ def server_work(port: int, n: int) -> dict[str, float]:
     return {name: totals[name] / n for name in SERVER_WORK.values()}
 
 
-async def dev_server(metrics_port: int) -> WorkflowEnvironment:
-    """A fresh embedded dev server (in-memory store), with the engine's search attributes and
-    codec, its own metrics on `metrics_port`."""
+async def dev_server(metrics_port: int, store: Path | None) -> WorkflowEnvironment:
+    """A fresh embedded dev server with the engine's search attributes and codec, its own metrics
+    on `metrics_port`: its state in the SQLite file `store` as `wkp up` keeps it, or in memory."""
+    stored = ["--db-filename", str(store), *DEV_SERVER_PRAGMAS] if store else []
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,
         data_converter=encrypted_converter(KEYS),
         runtime=quiet_runtime(),
         ui=False,
-        dev_server_extra_args=["--log-level", "error", "--metrics-port", str(metrics_port)],
+        dev_server_extra_args=["--log-level", "error", "--metrics-port", str(metrics_port), *stored],
     )
+
+
+def server_store(args: argparse.Namespace, folder: Path, run: str) -> Path | None:
+    """Where a run's dev server keeps its state: a file of its own in the run's folder (as `wkp up`
+    does), or None for the dev server's in-memory store (--server-store memory)."""
+    return folder / f"temporal-{run}.db" if args.server_store == "file" else None
 
 
 def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None:
@@ -735,7 +753,10 @@ def report(args: argparse.Namespace, cases: dict, baseline: dict | None) -> None
     print(f"wave: mean execution per activity: {steps}")
     if baseline is not None:
         print(f"ratio cases/baseline: {case_rate / bare_rate:.2f}")
-    print(f"engine worker peak memory (VmHWM): {cases['memory']:.0f} MiB")
+    print(
+        f"engine worker peak memory (VmHWM): {cases['memory']:.0f} MiB; "
+        f"dev server peak memory: {cases['server_memory']:.0f} MiB"
+    )
     print(
         f"register: mean {cases['register_mean']:.1f}/s, busiest second {cases['register_peak']}/s; "
         f"configured limit {args.register_rate:g}/s (engine aims 10 % under)"
