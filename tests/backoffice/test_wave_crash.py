@@ -16,6 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from backoffice.stack import DEV_SERVER_PRAGMAS
 from models.ids import wave_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
@@ -69,10 +70,10 @@ async def test_a_2000_case_wave_survives_a_database_restart_a_killed_worker_and_
 
     providers_app = create_providers_app({"PF-B": ProviderProfile(kind="fund")}, latency_ms=50, on_entry=on_entry)
     ledger = providers_app.state.ledger
-    # The dev server keeps its state in a file, so that it can be restarted on it mid-wave (with a
-    # write-ahead log, as `wkp up` runs it; not synced to disk: a test survives no power cut).
-    pragmas = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=off"]
-    server = {"port": free_port(), "dev_server_extra_args": ["--db-filename", str(tmp_path / "temporal.db"), *pragmas]}
+    # The dev server keeps its state in a file, so that it can be restarted on it mid-wave, with
+    # the pragmas `wkp up` runs it with.
+    server_file = ["--db-filename", str(tmp_path / "temporal.db"), *DEV_SERVER_PRAGMAS]
+    server = {"port": free_port(), "dev_server_extra_args": server_file}
 
     try:
         async with (
