@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.wave import cluster_cpu_seconds  # noqa: E402
+from bench.processes import cluster_cpu_seconds  # noqa: E402
 from models.bsn import bsn_problem
 from models.case import PensionCase
 from models.ledger import AuditStep, CaseProjection, PaymentBooking, PaymentKind, ProviderRecord

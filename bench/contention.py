@@ -26,7 +26,8 @@ from statistics import median
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.wave import DEFAULT_MAX_BUSY, ROLES, cpu_seconds, dev_server, run_baseline  # noqa: E402
+from bench.processes import cpu_seconds  # noqa: E402
+from bench.wave import DEFAULT_MAX_BUSY, ROLES, dev_server, run_baseline  # noqa: E402
 from config.logging import configure_logging  # noqa: E402
 from store.throwaway_postgres import free_port  # noqa: E402
 
