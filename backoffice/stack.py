@@ -46,6 +46,33 @@ class Service:
 # memory in a wave rose from 739 to 936 MiB (bench/HISTORY.md, 2026-12-05, from 16:20).
 DEV_SERVER_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
 
+# Each task queue of the embedded dev server in one partition. Temporal splits a queue into four
+# so that a cluster can spread it over several matching hosts; on the dev server's one node that
+# only makes it forward tasks and polls between its own partitions. With one, 1,000-case waves
+# ran at 25.2-25.9 cases/s against 22.7-23.4, the dev server at 39-42 ms CPU per case against
+# 44-47 (bench/wave.py, five pairs each, bench/HISTORY.md, 2026-12-05 evening).
+ONE_PARTITION = [
+    "--dynamic-config-value",
+    "matching.numTaskqueueReadPartitions=1",
+    "--dynamic-config-value",
+    "matching.numTaskqueueWritePartitions=1",
+]
+# A server file made before ONE_PARTITION may hold tasks in any of the four partitions, and a
+# partition no longer read would keep them from their cases for good: there, all four stay read
+# (Temporal's way to shrink a queue) and new tasks go to the first.
+ONE_WRITE_PARTITION = ["--dynamic-config-value", "matching.numTaskqueueWritePartitions=1"]
+
+
+def dev_server_file(store: Path) -> list[str]:
+    """`temporal server start-dev` arguments keeping its state in the SQLite file `store`, as
+    `wkp up` does: DEV_SERVER_PRAGMAS, and ONE_PARTITION for a file made with it (a new file is
+    noted as such beside it, in `<store>.one-partition`), else ONE_WRITE_PARTITION."""
+    made_with_one = store.with_name(f"{store.name}.one-partition")
+    if not store.exists():
+        made_with_one.touch()
+    partitions = ONE_PARTITION if made_with_one.exists() else ONE_WRITE_PARTITION
+    return ["--db-filename", str(store), *DEV_SERVER_PRAGMAS, *partitions]
+
 
 def port_of(url: str) -> int:
     return urlparse(url if "://" in url else f"tcp://{url}").port
@@ -73,9 +100,7 @@ def services(settings: Settings) -> list[Service]:
                 temporal_cli(),
                 "server",
                 "start-dev",
-                "--db-filename",
-                str(home / "temporal.db"),
-                *DEV_SERVER_PRAGMAS,
+                *dev_server_file(home / "temporal.db"),
                 "--port",
                 str(port_of(settings.temporal_address)),
                 "--ui-port",

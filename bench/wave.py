@@ -46,7 +46,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
-from backoffice.stack import DEV_SERVER_PRAGMAS
+from backoffice.stack import ONE_PARTITION, dev_server_file
 from codec.converter import encrypted_converter
 from codec.encryption import KeyRing
 from config.binaries import temporal_cli
@@ -635,8 +635,9 @@ def server_work(port: int, n: int) -> dict[str, float]:
 
 async def dev_server(metrics_port: int, store: Path | None) -> WorkflowEnvironment:
     """A fresh embedded dev server with the engine's search attributes and codec, its own metrics
-    on `metrics_port`: its state in the SQLite file `store` as `wkp up` keeps it, or in memory."""
-    stored = ["--db-filename", str(store), *DEV_SERVER_PRAGMAS] if store else []
+    on `metrics_port`: its state in the SQLite file `store` as `wkp up` keeps it, or in memory;
+    each task queue in one partition, as `wkp up` runs it."""
+    stored = dev_server_file(store) if store else ONE_PARTITION
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=SEARCH_ATTRIBUTES,

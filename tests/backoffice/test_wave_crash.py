@@ -16,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from backoffice.stack import DEV_SERVER_PRAGMAS
+from backoffice.stack import dev_server_file
 from models.ids import wave_workflow_id
 from models.ledger import ProviderRecord
 from models.provider import ProviderProfile
@@ -70,10 +70,9 @@ async def test_a_2000_case_wave_survives_a_database_restart_a_killed_worker_and_
 
     providers_app = create_providers_app({"PF-B": ProviderProfile(kind="fund")}, latency_ms=50, on_entry=on_entry)
     ledger = providers_app.state.ledger
-    # The dev server keeps its state in a file, so that it can be restarted on it mid-wave, with
-    # the pragmas `wkp up` runs it with.
-    server_file = ["--db-filename", str(tmp_path / "temporal.db"), *DEV_SERVER_PRAGMAS]
-    server = {"port": free_port(), "dev_server_extra_args": server_file}
+    # The dev server keeps its state in a file, so that it can be restarted on it mid-wave, as
+    # `wkp up` runs it (its pragmas, one partition per task queue).
+    server = {"port": free_port(), "dev_server_extra_args": dev_server_file(tmp_path / "temporal.db")}
 
     try:
         async with (
