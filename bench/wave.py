@@ -438,7 +438,8 @@ async def main() -> None:
         choices=["file", "memory"],
         default="file",
         help="file (default): each dev server keeps its state in a SQLite file as `wkp up` does; "
-        "memory: in the dev server's in-memory store (the bench before 2026-12-05)",
+        "memory: in the dev server's in-memory store (the bench before 2026-12-05 16:20); "
+        "either way each task queue in one partition, as `wkp up` runs it",
     )
     parser.add_argument("--wave-only", action="store_true", help="the wave alone, without the bare baseline")
     parser.add_argument(
