@@ -61,9 +61,9 @@ def dev_server_pid() -> int:
                 command = (proc / "cmdline").read_bytes().split(b"\0")
             except OSError:
                 continue
-            if b"start-dev" in command and int(proc.name) != os.getpid() and os.getppid() != int(proc.name):
-                if any(part.endswith(b"temporal") for part in command[:1]):
-                    return int(proc.name)
+            pid = int(proc.name)
+            if command[0].endswith(b"temporal") and b"start-dev" in command and pid not in (os.getpid(), os.getppid()):
+                return pid
     raise RuntimeError("the dev server process was not found")
 
 
